@@ -1,0 +1,89 @@
+"""The service's settings, as read once from ``config.toml`` and passed down.
+
+Validation happens here so that a bad key or value stops the program at start-up
+with a message naming it, instead of failing deep inside a worker hours later.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from models.referral import Category, PayerKind
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class PathSettings(Section):
+    """Folders and files; relative paths are resolved against the config file's folder."""
+
+    inbox: Path = Path("inbox")
+    data_dir: Path = Path("data")
+
+
+class OcrSettings(Section):
+    tesseract_cmd: str = "tesseract"
+    languages: str = "eng"
+    page_segmentation_mode: int = Field(default=3, ge=0, le=13)
+    page_timeout_seconds: float = Field(default=90, gt=0)
+    target_dpi: int = Field(default=300, ge=100, le=600)
+    pdf_render_dpi: int = Field(default=300, ge=72, le=600)
+    max_page_pixels: int = Field(default=60_000_000, gt=0)
+    max_pages: int = Field(default=50, ge=1)
+    upright_confidence: float = Field(default=0.80, ge=0, le=1)
+    low_confidence: float = Field(default=0.60, ge=0, le=1)
+    field_word_confidence: float = Field(default=0.45, ge=0, le=1)
+    min_text_characters: int = Field(default=25, ge=1)
+
+
+class PayerEntry(Section):
+    """One payer the clinic bills: its name on records, its kind and how documents write it."""
+
+    name: str
+    kind: PayerKind
+    aliases: list[str] = Field(default_factory=list)
+    preauth: bool = False
+
+
+class RuleSettings(Section):
+    reimbursable_categories: list[Category] = Field(
+        default_factory=lambda: ["sprain", "strain", "tear", "pain"]
+    )
+    candidate_chapters: list[str] = Field(default_factory=lambda: ["M", "S"])
+    candidate_prefixes: list[str] = Field(default_factory=lambda: ["G89", "R52"])
+
+    @field_validator("reimbursable_categories")
+    @classmethod
+    def _unique(cls, categories: list[Category]) -> list[Category]:
+        if len(set(categories)) != len(categories):
+            raise ValueError("categories are listed twice")
+        return categories
+
+
+class WorkerSettings(Section):
+    processes: int = Field(default=0, ge=0, description="0 means one per core")
+
+
+class LogSettings(Section):
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    json_lines: bool = False
+
+
+class Settings(Section):
+    """Everything the program reads from ``config.toml``."""
+
+    paths: PathSettings = Field(default_factory=PathSettings)
+    ocr: OcrSettings = Field(default_factory=OcrSettings)
+    rules: RuleSettings = Field(default_factory=RuleSettings)
+    payers: list[PayerEntry] = Field(default_factory=list)
+    workers: WorkerSettings = Field(default_factory=WorkerSettings)
+    logging: LogSettings = Field(default_factory=LogSettings)
+    base_dir: Path = Path(".")
+
+    def resolve(self, path: Path) -> Path:
+        """A configured path made absolute against the config file's folder."""
+        return path if path.is_absolute() else (self.base_dir / path).resolve()

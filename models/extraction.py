@@ -1,0 +1,36 @@
+"""What the extract stage found, before the rules decide: values with their evidence."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from pydantic import BaseModel, Field
+
+from models.referral import Duration, Evidence, Frequency, Patient, Payer, Prescriber
+
+
+class CodeMention(BaseModel):
+    """An ICD-10-CM code as written on the referral, normalised to the dotted form."""
+
+    code: str
+    evidence: Evidence
+    repaired: bool = Field(default=False, description="OCR confusions were corrected")
+    doubtful: bool = Field(default=False, description="read from low-confidence text")
+
+
+class Extraction(BaseModel):
+    patient: Patient = Field(default_factory=Patient)
+    prescriber: Prescriber = Field(default_factory=Prescriber)
+    rx_date: date | None = None
+    payer: Payer = Field(default_factory=Payer)
+    preauth_required: bool = False
+    codes: list[CodeMention] = Field(default_factory=list)
+    frequency: Frequency | None = None
+    duration: Duration | None = None
+    visits: int | None = None
+    doubts: list[str] = Field(
+        default_factory=list, description="fields read from text the OCR was unsure of"
+    )
+    evidence: dict[str, Evidence] = Field(
+        default_factory=dict, description="field name to where its value stood"
+    )

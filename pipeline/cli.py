@@ -1,0 +1,107 @@
+"""The ``referrals`` command: wires configuration, the stages and the output together."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import date
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.progress import Progress
+from rich.table import Table
+
+from models.config import Settings
+from models.referral import Referral
+from pipeline import logs
+from pipeline.config import ConfigError, load_settings
+from pipeline.process import process_many
+
+
+def _parse_day(_ctx: click.Context, _param: click.Parameter, value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        raise click.BadParameter("use YYYY-MM-DD") from exc
+
+
+@click.group()
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(path_type=Path),
+    default=Path("config.toml"),
+    show_default=True,
+    help="Configuration file; paths in it are relative to its folder.",
+)
+@click.option("--log-json", is_flag=True, help="Log one JSON object per line to standard error.")
+@click.pass_context
+def main(ctx: click.Context, config_path: Path, log_json: bool) -> None:
+    """Referral intake for medical massage clinics."""
+    try:
+        settings = (
+            load_settings(config_path)
+            if config_path.exists() or config_path != Path("config.toml")
+            else Settings(base_dir=Path.cwd())
+        )
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from exc
+    logs.configure(settings.logging, log_json or None)
+    ctx.obj = settings
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option(
+    "--json", "as_json", is_flag=True, help="One JSON record per file on standard output."
+)
+@click.option("--today", callback=_parse_day, help="The date that date checks use (YYYY-MM-DD).")
+@click.pass_obj
+def process(settings: Settings, paths: tuple[Path, ...], as_json: bool, today: date | None) -> None:
+    """Read, extract and check each file; print its referral record."""
+    missing = [p for p in paths if not p.is_file()]
+    for path in missing:
+        click.echo(f"error: {path}: no such file (its record says UNREADABLE_DOCUMENT)", err=True)
+    records = process_many(settings, list(paths), today)
+    if as_json:
+        for referral in records:
+            sys.stdout.write(json.dumps(referral.to_contract()) + "\n")
+            sys.stdout.flush()
+    else:
+        _print_summaries(records, len(paths))
+    if missing:
+        sys.exit(1)
+
+
+def _print_summaries(records, total: int) -> None:
+    console = Console()
+    with Progress(console=console, transient=True, disable=total < 4) as progress:
+        task = progress.add_task("Reading referrals", total=total)
+        for referral in records:
+            progress.advance(task)
+            console.print(_summary(referral))
+
+
+def _summary(referral: Referral) -> Table:
+    status = referral.decision.status
+    colour = {"accepted": "green", "needs_review": "yellow", "rejected": "red"}[status]
+    table = Table(title=f"{referral.source.path}  [{colour}]{status}[/{colour}]", show_header=False)
+    table.add_row("Patient", f"{referral.patient.name or '-'}  DOB {referral.patient.dob or '-'}")
+    prescriber = referral.prescriber
+    table.add_row(
+        "Prescriber",
+        f"{prescriber.name or '-'} {prescriber.credentials or ''}  NPI {prescriber.npi or '-'}",
+    )
+    table.add_row("Payer", f"{referral.payer.name or '-'} ({referral.payer.kind or '-'})")
+    codes = ", ".join(
+        f"{d.code}{'' if d.reimbursable else ' (not reimbursable)'}" for d in referral.diagnoses
+    )
+    table.add_row("Diagnoses", codes or "-")
+    table.add_row("Frequency", referral.frequency.text if referral.frequency else "-")
+    table.add_row("Duration", referral.duration.text if referral.duration else "-")
+    for reason in referral.decision.reasons:
+        table.add_row("Reason", reason.message)
+    return table

@@ -1,0 +1,295 @@
+"""The extract stage: a spaCy pipeline of the project's own components.
+
+``spacy.blank("en")`` tokenizes; each component below is registered by name and
+reads the document's text, records what it found as labelled spans in
+``doc.spans["referral"]`` and fills its part of ``doc._.extraction``. No model is
+downloaded: the rules are the project's, the code table is ICD-10-CM's.
+"""
+
+from __future__ import annotations
+
+import spacy
+from spacy.language import Language
+from spacy.tokens import Doc, Span
+
+from models.config import OcrSettings, PayerEntry
+from models.document import ReadDocument
+from models.extraction import CodeMention, Extraction
+from models.referral import Duration, Frequency, Patient, Payer, Prescriber
+from pipeline.extract import codes, dates, people, timing
+from pipeline.extract import payer as payer_rules
+from pipeline.extract.layout import Layout
+from pipeline.extract.patterns import parse_date
+
+SPANS_KEY = "referral"
+
+if not Doc.has_extension("extraction"):
+    Doc.set_extension("extraction", default=None)
+
+
+def build_nlp(payers: list[PayerEntry], ocr: OcrSettings) -> Language:
+    """The referral pipeline, configured from the settings (payers, confidence threshold)."""
+    nlp = spacy.blank("en")
+    doubt = {"field_word_confidence": ocr.field_word_confidence}
+    nlp.add_pipe("referral_codes", config=doubt)
+    nlp.add_pipe("referral_timing", config=doubt)
+    nlp.add_pipe("referral_parties")
+    nlp.add_pipe("referral_payer", config={"payers": [p.model_dump() for p in payers]})
+    nlp.add_pipe("referral_rx_date")
+    return nlp
+
+
+def extract(nlp: Language, document: ReadDocument) -> Extraction:
+    """Run the pipeline over a read document; the e-mail's sent date backs up ``rx_date``."""
+    layout = Layout(document)
+    doc = nlp.make_doc(layout.text)
+    doc.user_data["layout"] = layout
+    doc._.extraction = Extraction()
+    doc.spans[SPANS_KEY] = []
+    for _, component in nlp.pipeline:
+        doc = component(doc)
+    extraction: Extraction = doc._.extraction
+    if extraction.rx_date is None and document.sent_date is not None:
+        extraction.rx_date = document.sent_date
+    return extraction
+
+
+def _add_span(doc: Doc, start: int, end: int, label: str) -> None:
+    span = doc.char_span(start, end, label=label, alignment_mode="expand")
+    if span is not None:
+        doc.spans[SPANS_KEY] = [*doc.spans[SPANS_KEY], Span(doc, span.start, span.end, label)]
+
+
+def _layout(doc: Doc) -> Layout:
+    return doc.user_data["layout"]
+
+
+def _doubtful(layout: Layout, start: int, end: int, threshold: float) -> bool:
+    confidence = layout.min_confidence(start, end)
+    return confidence is not None and confidence < threshold
+
+
+class CodesComponent:
+    """ICD-10-CM codes, once each in order of first appearance, with evidence."""
+
+    def __init__(self, field_word_confidence: float) -> None:
+        self.threshold = field_word_confidence
+
+    def __call__(self, doc: Doc) -> Doc:
+        layout, extraction = _layout(doc), doc._.extraction
+        seen: set[str] = set()
+        for found in codes.find_codes(doc.text):
+            _add_span(doc, found.start, found.end, "DIAGNOSIS")
+            if found.code in seen:
+                continue
+            seen.add(found.code)
+            evidence = layout.evidence(found.start, found.end)
+            if evidence is None:
+                continue
+            doubtful = found.ambiguous or _doubtful(layout, found.start, found.end, self.threshold)
+            extraction.codes.append(
+                CodeMention(
+                    code=found.code, evidence=evidence, repaired=found.repaired, doubtful=doubtful
+                )
+            )
+            if doubtful:
+                extraction.doubts.append(f"diagnosis:{found.code}")
+        return doc
+
+
+class TimingComponent:
+    """Frequency, duration and total visits, each the best-supported mention."""
+
+    def __init__(self, field_word_confidence: float) -> None:
+        self.threshold = field_word_confidence
+
+    def __call__(self, doc: Doc) -> Doc:
+        extraction, text = doc._.extraction, doc.text
+        found = timing.frequencies(text)
+        frequency, frequency_conflict = timing.best(found)
+        if frequency is not None:
+            count, count_max, period, unit = frequency.values
+            extraction.frequency = Frequency(
+                count=count,
+                count_max=count_max,
+                period=period,
+                period_unit=unit,
+                text=text[frequency.start : frequency.end],
+            )
+            self._record(doc, frequency, "frequency", frequency_conflict)
+        supported = [(m.start, m.end) for m in found if m.score > 0]
+        duration, duration_conflict = timing.best(timing.durations(text, supported))
+        if duration is not None:
+            value, value_max, unit = duration.values
+            extraction.duration = Duration(
+                value=value,
+                value_max=value_max,
+                unit=unit,
+                text=text[duration.start : duration.end],
+            )
+            self._record(doc, duration, "duration", duration_conflict)
+        visits, _ = timing.best(timing.visit_counts(text))
+        if visits is not None:
+            extraction.visits = visits.values[0]
+            self._record(doc, visits, "visits", False)
+        return doc
+
+    def _record(self, doc: Doc, mention: timing.Mention, field: str, conflict: bool) -> None:
+        layout, extraction = _layout(doc), doc._.extraction
+        _add_span(doc, mention.start, mention.end, field.upper())
+        evidence = layout.evidence(mention.start, mention.end)
+        if evidence is not None:
+            extraction.evidence[field] = evidence
+        if conflict or _doubtful(layout, mention.start, mention.end, self.threshold):
+            extraction.doubts.append(field)
+
+
+class PartiesComponent:
+    """Patient (name, date of birth) and prescriber (name, credentials, NPI)."""
+
+    def __call__(self, doc: Doc) -> Doc:
+        layout, extraction, text = _layout(doc), doc._.extraction, doc.text
+        patient = max(people.patients(text), key=lambda m: m.score, default=None)
+        dob = self._birth_date(text, patient)
+        extraction.patient = Patient(name=patient.name if patient else None, dob=dob)
+        if patient:
+            _add_span(doc, patient.start, patient.end, "PATIENT")
+            self._evidence(extraction, layout, "patient.name", patient.start, patient.end)
+        npis = people.npis(text)
+        prescriber = self._prescriber(text, patient.name if patient else None, npis)
+        npi = self._npi(npis, prescriber)
+        extraction.prescriber = Prescriber(
+            name=prescriber.name if prescriber else None,
+            credentials=prescriber.credentials if prescriber else None,
+            npi=npi[0] if npi else None,
+        )
+        if prescriber:
+            _add_span(doc, prescriber.start, prescriber.end, "PRESCRIBER")
+            self._evidence(extraction, layout, "prescriber.name", prescriber.start, prescriber.end)
+        if npi:
+            self._evidence(extraction, layout, "prescriber.npi", npi[1], npi[2])
+        return doc
+
+    @staticmethod
+    def _evidence(extraction: Extraction, layout: Layout, field: str, start: int, end: int) -> None:
+        evidence = layout.evidence(start, end)
+        if evidence is not None:
+            extraction.evidence[field] = evidence
+
+    @staticmethod
+    def _birth_date(text: str, patient: people.PersonMention | None):
+        mentions = people.births(text)
+        if not mentions:
+            return None
+        anchor = patient.start if patient else 0
+        match, _ = min(mentions, key=lambda m: abs(m[1] - anchor))
+        return parse_date(match, birth=True)
+
+    @staticmethod
+    def _prescriber(
+        text: str, patient_name: str | None, npis: list[tuple[str, int, int]]
+    ) -> people.PersonMention | None:
+        mentions = people.prescribers(text, patient_name)
+        if not mentions:
+            return None
+        anchors = [start for _, start, _ in npis] + people.sign_off_positions(text)
+        counts: dict[str, int] = {}
+        for mention in mentions:
+            counts[mention.name.lower()] = counts.get(mention.name.lower(), 0) + 1
+
+        def support(mention: people.PersonMention) -> float:
+            near = any(abs(mention.start - a) <= 150 for a in anchors)
+            repeated = 0.3 * (counts[mention.name.lower()] - 1)
+            return (
+                mention.score
+                + (0.5 if near else 0.0)
+                + repeated
+                + 0.2 * mention.start / max(1, len(text))
+            )
+
+        chosen = max(mentions, key=support)
+        if chosen.credentials is None:
+            same = [m for m in mentions if m.name == chosen.name and m.credentials]
+            if same:
+                chosen = people.PersonMention(
+                    chosen.name, chosen.start, chosen.end, same[0].credentials, chosen.score
+                )
+        return chosen
+
+    @staticmethod
+    def _npi(
+        npis: list[tuple[str, int, int]], prescriber: people.PersonMention | None
+    ) -> tuple[str, int, int] | None:
+        if not npis:
+            return None
+        if prescriber is None or len(npis) == 1:
+            return npis[0]
+        return min(npis, key=lambda n: abs(n[1] - prescriber.end))
+
+
+class PayerComponent:
+    """The payer named on the referral, its kind, pre-authorization, and the claim number."""
+
+    def __init__(self, payers: list[dict]) -> None:
+        self.compiled = payer_rules.compile_payers([PayerEntry.model_validate(p) for p in payers])
+
+    def __call__(self, doc: Doc) -> Doc:
+        layout, extraction, text = _layout(doc), doc._.extraction, doc.text
+        mentions = payer_rules.payers(text, self.compiled)
+        claims = payer_rules.claim_numbers(text)
+        chosen = max(mentions, key=lambda m: m.score, default=None)
+        extraction.payer = Payer(
+            name=chosen.entry.name if chosen else None,
+            kind=chosen.entry.kind if chosen else None,
+            claim_number=claims[0][0] if claims else None,
+        )
+        extraction.preauth_required = bool(chosen and chosen.entry.preauth)
+        if chosen:
+            _add_span(doc, chosen.start, chosen.end, "PAYER")
+            evidence = layout.evidence(chosen.start, chosen.end)
+            if evidence is not None:
+                extraction.evidence["payer.name"] = evidence
+        return doc
+
+
+class RxDateComponent:
+    """The date the prescription was written."""
+
+    def __call__(self, doc: Doc) -> Doc:
+        layout, extraction = _layout(doc), doc._.extraction
+        mentions = [m for m in dates.prescription_dates(doc.text) if m.score >= 0.5]
+        if not mentions:
+            return doc
+        top = max(m.score for m in mentions)
+        chosen = next(m for m in mentions if m.score == top)
+        extraction.rx_date = chosen.value
+        _add_span(doc, chosen.start, chosen.end, "RX_DATE")
+        evidence = layout.evidence(chosen.start, chosen.end)
+        if evidence is not None:
+            extraction.evidence["rx_date"] = evidence
+        return doc
+
+
+@Language.factory("referral_codes", default_config={"field_word_confidence": 0.45})
+def _make_codes(nlp: Language, name: str, field_word_confidence: float) -> CodesComponent:
+    return CodesComponent(field_word_confidence)
+
+
+@Language.factory("referral_timing", default_config={"field_word_confidence": 0.45})
+def _make_timing(nlp: Language, name: str, field_word_confidence: float) -> TimingComponent:
+    return TimingComponent(field_word_confidence)
+
+
+@Language.factory("referral_parties")
+def _make_parties(nlp: Language, name: str) -> PartiesComponent:
+    return PartiesComponent()
+
+
+@Language.factory("referral_payer", default_config={"payers": []})
+def _make_payer(nlp: Language, name: str, payers: list[dict]) -> PayerComponent:
+    return PayerComponent(payers)
+
+
+@Language.factory("referral_rx_date")
+def _make_rx_date(nlp: Language, name: str) -> RxDateComponent:
+    return RxDateComponent()

@@ -1,0 +1,148 @@
+"""Finding ICD-10-CM codes in referral text, repairing OCR confusions against the table.
+
+Full code shape (letter, two characters, up to four after the dot) so that ``S39.012A``
+is never cut to ``S39``; with or without the dot; O/0, I/l/1, S/5/$, B/8, Z/2, G/6
+confusions repaired only when the repaired code exists. CPT and HCPCS codes, NPIs,
+phone numbers, ZIP codes and claim numbers are not diagnoses.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from dataclasses import dataclass
+
+from pipeline import icd10
+
+CANDIDATE = re.compile(
+    r"(?<![\w$#/])(?<!\d-)"
+    r"(?P<raw>[A-Za-z$58][0-9OoIlSsBZzGg|][0-9A-Za-z|](?:\s?\.\s?[0-9A-Za-z|]{1,4}|[0-9A-Za-z|]{1,4})?)"
+    r"(?![\w/])(?!-\d)"
+)
+_DIAGNOSIS_CONTEXT = re.compile(
+    r"icd|\bdx\b|diag|\bcodes?\b|assessment|impression|condition", re.IGNORECASE
+)
+_NOT_A_DIAGNOSIS_BEFORE = re.compile(
+    r"(?:cpt|hcpcs|npi|claim|member|policy|group|grp|\bid|account|acct|mrn|phone|fax|tel|"
+    r"zip|ref|invoice|auth(?:orization)?|procedure|proc|modifier|license|lic|dea|suite|ste|"
+    r"unit|apt|room|box)\s*(?:#|no\.?|number|code)?\s*[:#]?\s*$",
+    re.IGNORECASE,
+)
+_LETTER_FOR = {"5": "S", "$": "S", "8": "B", "0": "O", "1": "I", "2": "Z", "6": "G", "|": "I"}
+_DIGIT_FOR = {
+    "O": "0",
+    "o": "0",
+    "Q": "0",
+    "D": "0",
+    "I": "1",
+    "l": "1",
+    "|": "1",
+    "i": "1",
+    "S": "5",
+    "s": "5",
+    "B": "8",
+    "Z": "2",
+    "z": "2",
+    "G": "6",
+    "g": "9",
+}
+_MAX_REPAIRS = 4096
+
+
+@dataclass(frozen=True)
+class FoundCode:
+    code: str
+    start: int
+    end: int
+    repaired: bool
+    ambiguous: bool
+
+
+def find_codes(text: str) -> list[FoundCode]:
+    """Every code written in the text, in order of appearance (duplicates kept)."""
+    found: list[FoundCode] = []
+    for match in CANDIDATE.finditer(text):
+        result = _read_candidate(text, match)
+        if result is not None:
+            found.append(result)
+    return found
+
+
+def _read_candidate(text: str, match: re.Match[str]) -> FoundCode | None:
+    raw = match.group("raw")
+    compact = re.sub(r"\s?\.\s?", "", raw)
+    has_dot = "." in raw
+    if sum(ch.isdigit() for ch in compact[1:]) < 2:
+        return None  # words such as "Sol" or "BIG" repair into codes; real codes carry digits
+    line_start = text.rfind("\n", 0, match.start()) + 1
+    before = text[line_start : match.start()]
+    if _NOT_A_DIAGNOSIS_BEFORE.search(before[-30:]):
+        return None
+    context = _context(text, match.start(), match.end())
+    in_dx_context = bool(_DIAGNOSIS_CONTEXT.search(context))
+    first_is_letter = compact[0].isalpha()
+    if not first_is_letter and not (in_dx_context and (has_dot or len(compact) >= 4)):
+        return None  # a leading 5 or 8 reads as S or B only where codes are expected
+    exact = compact.upper()
+    if icd10.is_code_shape(exact) and icd10.exists(exact):
+        return FoundCode(icd10.dotted(exact), match.start(), match.end(), False, False)
+    repairs = _repairs(compact)
+    if repairs:
+        fewest = min(changes for _, changes in repairs)
+        best = sorted({code for code, changes in repairs if changes == fewest})
+        return FoundCode(icd10.dotted(best[0]), match.start(), match.end(), True, len(best) > 1)
+    if _written_as_code(exact, has_dot, in_dx_context, first_is_letter):
+        return FoundCode(icd10.dotted(exact), match.start(), match.end(), False, False)
+    return None
+
+
+def _written_as_code(exact: str, has_dot: bool, in_dx_context: bool, first_is_letter: bool) -> bool:
+    """A code that is not in the table is still listed when it is plainly written as one.
+
+    Undotted letter-and-four-digit strings outside a diagnosis line are HCPCS codes
+    (G0283), not diagnoses.
+    """
+    if not (first_is_letter and icd10.is_code_shape(exact)):
+        return False
+    return (has_dot and len(exact) > 3) or (in_dx_context and len(exact) >= 3)
+
+
+def _context(text: str, start: int, end: int) -> str:
+    """The match's line and the line before it (labels often sit above a list of codes)."""
+    line_start = text.rfind("\n", 0, start) + 1
+    previous_start = text.rfind("\n", 0, max(0, line_start - 1)) + 1
+    line_end = text.find("\n", end)
+    return text[previous_start : line_end if line_end >= 0 else len(text)]
+
+
+def _repairs(compact: str) -> list[tuple[str, int]]:
+    """Codes in the table reachable by undoing OCR confusions, with how many were undone."""
+    options: list[list[str]] = []
+    for position, char in enumerate(compact):
+        upper = char.upper()
+        choices = {upper} if upper.isalnum() else set()
+        if position == 0:
+            choices = {upper} if upper.isalpha() else set()
+            if char in _LETTER_FOR:
+                choices.add(_LETTER_FOR[char])
+        elif position == 1:
+            choices = {upper} if upper.isdigit() else set()
+            if char in _DIGIT_FOR:
+                choices.add(_DIGIT_FOR[char])
+        else:
+            if char in _DIGIT_FOR:
+                choices.add(_DIGIT_FOR[char])
+            if char in _LETTER_FOR:
+                choices.add(_LETTER_FOR[char])
+        if not choices:
+            return []
+        options.append(sorted(choices))
+    results = []
+    for count, combo in enumerate(itertools.product(*options)):
+        if count >= _MAX_REPAIRS:
+            break
+        candidate = "".join(combo)
+        if icd10.is_code_shape(candidate) and icd10.exists(candidate):
+            changes = sum(1 for a, b in zip(candidate, compact.upper(), strict=True) if a != b)
+            results.append((candidate, changes))
+    return results

@@ -1,0 +1,63 @@
+"""The date the prescription was written, told apart from the other dates on a referral.
+
+Fax headers, print stamps, dates of birth, injury, expiry and follow-up are not it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+
+from pipeline.extract.patterns import DATE_RE, parse_date
+
+_RX_LABEL = re.compile(
+    r"(?:rx\s*date|date\s+of\s+(?:rx|prescription|order|referral|request)|order(?:ed)?\s+date|"
+    r"referral\s+date|date\s+(?:written|signed|ordered|prescribed)|prescribed\s+on|signed\s+on|"
+    r"signed|electronically\s+signed)\s*(?:on)?\s*[:\-]?\s*$",
+    re.IGNORECASE,
+)
+_PLAIN_DATE_LABEL = re.compile(r"(?:^|\s)date\s*[:\-]?\s*$", re.IGNORECASE)
+_NOT_RX = re.compile(
+    r"dob|d\.o\.b|birth|born|injur|\bdoi\b|accident|onset|expir|\bexp\b|valid|through|thru|"
+    r"until|print|received|sent|fax|page\s*\d|from:|to:|\d{1,2}:\d\d|last\s+visit|appt|"
+    r"appointment|follow|surgery|since|admit|discharge|visit\s+date|date\s+of\s+service|dos\b|"
+    r"eff(?:ective)?|member\s+since|policy",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class DateMention:
+    value: date
+    start: int
+    end: int
+    score: float
+
+
+def prescription_dates(text: str) -> list[DateMention]:
+    found = []
+    for match in DATE_RE.finditer(text):
+        value = parse_date(match)
+        if value is None:
+            continue
+        line_start = text.rfind("\n", 0, match.start()) + 1
+        line_end = text.find("\n", match.end())
+        before = text[line_start : match.start()]
+        line = text[line_start : line_end if line_end >= 0 else len(text)]
+        score = _score(before, line, match.start() / max(1, len(text)))
+        found.append(DateMention(value, match.start(), match.end(), score))
+    return found
+
+
+def _score(before: str, line: str, position: float) -> float:
+    nearby = before[-40:]
+    if _RX_LABEL.search(nearby):
+        return 3.0
+    if _NOT_RX.search(nearby) or (_NOT_RX.search(line) and not _PLAIN_DATE_LABEL.search(nearby)):
+        return -1.0
+    if _PLAIN_DATE_LABEL.search(nearby):
+        return 2.0
+    if not before.strip():
+        return 1.0 if position < 0.25 or position > 0.6 else 0.5
+    return 0.3

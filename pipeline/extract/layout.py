@@ -1,0 +1,85 @@
+"""The document's words laid out as one text, with a way back from characters to boxes.
+
+The spaCy components match on text; every match is mapped back through this layout to
+the page, the words as written, their box on the page image and their OCR confidence.
+"""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass
+
+from models.document import ReadDocument, Word
+from models.referral import Evidence
+
+PAGE_BREAK = "\n\n"
+
+
+@dataclass(frozen=True)
+class PlacedWord:
+    start: int
+    end: int
+    page: int
+    word: Word
+
+
+class Layout:
+    """Text of all pages (lines joined by newlines) and where each word sits in it."""
+
+    def __init__(self, document: ReadDocument) -> None:
+        parts: list[str] = []
+        self.words: list[PlacedWord] = []
+        offset = 0
+        for page in document.pages:
+            if not page.words:
+                continue
+            if parts:
+                parts.append(PAGE_BREAK)
+                offset += len(PAGE_BREAK)
+            previous_line = None
+            for word in page.words:
+                if previous_line is not None:
+                    gap = " " if word.line == previous_line else "\n"
+                    parts.append(gap)
+                    offset += 1
+                parts.append(word.text)
+                self.words.append(PlacedWord(offset, offset + len(word.text), page.number, word))
+                offset += len(word.text)
+                previous_line = word.line
+        self.text = "".join(parts)
+        self._starts = [w.start for w in self.words]
+
+    def words_in(self, start: int, end: int) -> list[PlacedWord]:
+        """The words that overlap the character range ``[start, end)``."""
+        first = max(0, bisect.bisect_right(self._starts, start) - 1)
+        found = []
+        for placed in self.words[first:]:
+            if placed.start >= end:
+                break
+            if placed.end > start:
+                found.append(placed)
+        return found
+
+    def evidence(self, start: int, end: int) -> Evidence | None:
+        """Page, text as written, and the union box of the words on the first page touched."""
+        words = self.words_in(start, end)
+        if not words:
+            return None
+        page = words[0].page
+        on_page = [w for w in words if w.page == page]
+        boxes = [w.word.bbox for w in on_page if w.word.bbox is not None]
+        bbox = None
+        if boxes:
+            bbox = (
+                round(min(b[0] for b in boxes), 1),
+                round(min(b[1] for b in boxes), 1),
+                round(max(b[2] for b in boxes), 1),
+                round(max(b[3] for b in boxes), 1),
+            )
+        return Evidence(page=page, text=self.text[start:end], bbox=bbox)
+
+    def min_confidence(self, start: int, end: int) -> float | None:
+        """The lowest OCR confidence among the words of a match (None for text layers)."""
+        values = [w.word.confidence for w in self.words_in(start, end)]
+        known = [v for v in values if v is not None]
+        return min(known) if known else None

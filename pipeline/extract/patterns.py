@@ -1,0 +1,81 @@
+"""Regular-expression pieces shared by the extraction components: numbers and dates."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from dateutil import parser as date_parser
+
+NUMBER_WORDS = {
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+    "a": 1,
+    "an": 1,
+    "once": 1,
+    "twice": 2,
+    "thrice": 3,
+    "single": 1,
+}
+NUMBER = r"(?:\d{1,3}|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)"
+
+_MONTHS = (
+    r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
+    r"sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
+)
+# OCR reads 0 as O and 1 as l or I inside dates; the digit class admits them.
+_D = r"[0-9OoIl]"
+DATE = (
+    rf"(?:(?P<iso>(?:19|20)\d\d-{_D}{{1,2}}-{_D}{{1,2}})"
+    rf"|(?P<num>{_D}{{1,2}}\s?[/.\-]\s?{_D}{{1,2}}\s?[/.\-]\s?(?:{_D}{{4}}|{_D}{{2}}))"
+    rf"|(?P<mdy>{_MONTHS}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+(?:19|20)\d\d)"
+    rf"|(?P<dmy>\d{{1,2}}(?:st|nd|rd|th)?\s+{_MONTHS},?\s+(?:19|20)\d\d))"
+)
+DATE_RE = re.compile(rf"(?<![\w/.\-]){DATE}(?![\w/\-])", re.IGNORECASE)
+
+_OCR_DIGITS = str.maketrans({"O": "0", "o": "0", "I": "1", "l": "1"})
+
+
+def number(text: str) -> int | None:
+    text = text.strip().lower()
+    if text.isdigit():
+        return int(text)
+    return NUMBER_WORDS.get(text)
+
+
+def parse_date(match: re.Match[str], *, birth: bool = False) -> date | None:
+    """A date as US documents write it (month first); None for impossible dates."""
+    try:
+        if match.group("iso"):
+            year, month, day = (
+                int(p) for p in match.group("iso").translate(_OCR_DIGITS).split("-")
+            )
+            return date(year, month, day)
+        if match.group("num"):
+            return _numeric(match.group("num").translate(_OCR_DIGITS), birth)
+        text = match.group("mdy") or match.group("dmy")
+        return date_parser.parse(text.replace(".", " "), fuzzy=False).date()
+    except (ValueError, OverflowError, date_parser.ParserError):
+        return None
+
+
+def _numeric(text: str, birth: bool) -> date | None:
+    parts = [int(p) for p in re.split(r"\s?[/.\-]\s?", text.strip())]
+    month, day, year = parts
+    if year < 100:
+        # Two-digit years: a birth year is in the past century unless that makes it
+        # implausibly recent; a prescription is this century.
+        year += 1900 if birth and year > 30 else 2000
+    if month > 12 and day <= 12:
+        month, day = day, month
+    return date(year, month, day)

@@ -1,0 +1,381 @@
+"""Patient, prescriber (name, credentials, NPI) and their dates of birth.
+
+Labels decide first ("Patient:", "Ordered by:"); a free-text letter's "my patient,
+Dana Whitfield" and a signature's "Helen Okafor, MD" come next. Several providers on a
+letterhead: the one who is labelled, signs, or stands by the NPI is the prescriber.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from pipeline.extract.patterns import DATE
+
+_NAME_WORD = (
+    r"(?:[A-ZÀ-Ý](?:'[A-ZÀ-Ý])?[a-zà-ÿ]+(?:[A-ZÀ-Ý][a-zà-ÿ]+)?(?:[\-'’][A-ZÀ-Ý]?[a-zà-ÿ]+)*"
+    r"|[A-ZÀ-Ý]{2,}(?:[\-'’][A-ZÀ-Ý]+)*)"
+)
+_INITIAL = r"[A-Z]\."
+NAME = rf"(?:{_NAME_WORD})(?:\s+(?:{_INITIAL}|{_NAME_WORD})){{1,3}}"
+LAST_FIRST = (
+    rf"(?P<last>{_NAME_WORD}(?:[\-\s](?:{_NAME_WORD}))?),\s*"
+    rf"(?P<first>{_NAME_WORD}(?:\s+{_INITIAL}|\s+[A-Z]\b)?)"
+)
+CREDENTIALS = (
+    r"(?P<cred>M\.?D\.?|D\.?O\.?|N\.?D\.?|PA-C|P\.?A\.?|ARNP|A\.?R\.?N\.?P\.?|FNP-?C?|DNP|NP|"
+    r"R\.?N\.?|D\.?C\.?|DPT|P\.?T\.?|MSPT|LMP|OD|DDS|MBBS)(?![\w])"
+)
+_CREDENTIAL_FORMS = {
+    "MD": "MD",
+    "DO": "DO",
+    "ND": "ND",
+    "PA-C": "PA-C",
+    "PA": "PA",
+    "ARNP": "ARNP",
+    "FNP": "FNP",
+    "FNP-C": "FNP-C",
+    "FNPC": "FNP-C",
+    "DNP": "DNP",
+    "NP": "NP",
+    "RN": "RN",
+    "DC": "DC",
+    "DPT": "DPT",
+    "PT": "PT",
+    "MSPT": "MSPT",
+    "LMP": "LMP",
+    "OD": "OD",
+    "DDS": "DDS",
+    "MBBS": "MBBS",
+}
+_NOT_NAME_WORDS = {
+    "information",
+    "name",
+    "date",
+    "birth",
+    "signature",
+    "address",
+    "phone",
+    "insurance",
+    "diagnosis",
+    "referral",
+    "order",
+    "prescription",
+    "therapy",
+    "massage",
+    "medical",
+    "dear",
+    "therapist",
+    "doctor",
+    "provider",
+    "patient",
+    "clinic",
+    "health",
+    "family",
+    "medicine",
+    "center",
+    "group",
+    "physician",
+    "frequency",
+    "duration",
+    "dob",
+    "sex",
+    "male",
+    "female",
+    "age",
+    "mrn",
+    "id",
+    "plan",
+    "claim",
+    "member",
+    "fax",
+    "tel",
+    "treatment",
+    "notes",
+    "reason",
+    "the",
+    "and",
+    "for",
+    "with",
+    "please",
+    "see",
+    "thank",
+    "you",
+    "regards",
+    "sincerely",
+    "chiropractic",
+    "clinical",
+    "associates",
+    "partners",
+    "care",
+    "pain",
+    "back",
+    "neck",
+    "low",
+    "right",
+    "left",
+    "strain",
+    "sprain",
+    "dx",
+    "icd",
+    "code",
+    "codes",
+    "none",
+    "other",
+    "ordered",
+    "by",
+    "signed",
+    "electronically",
+    "npi",
+    "page",
+    "from",
+    "to",
+    "re",
+    "cc",
+    "subject",
+    "internal",
+    "orthopedics",
+    "sports",
+    "spine",
+    "rehab",
+    "rehabilitation",
+    "services",
+    "llc",
+    "pllc",
+    "inc",
+    "hospital",
+    "institute",
+    "north",
+    "south",
+    "east",
+    "west",
+    "street",
+    "st",
+    "ave",
+    "avenue",
+    "suite",
+    "road",
+    "blvd",
+    "way",
+    "wa",
+    "seattle",
+    "tacoma",
+    "spokane",
+    "naturopathic",
+    "urgent",
+    "primary",
+    "physicians",
+    "medical center",
+    "today",
+    "rx",
+    "signature:",
+    "attending",
+    "license",
+    "hello",
+    "hi",
+    "team",
+    "office",
+    "staff",
+    "front",
+    "desk",
+    "schedule",
+    "our",
+    "my",
+    "pt",
+    "mr",
+    "mrs",
+    "ms",
+    "miss",
+    "dr",
+    "is",
+    "has",
+    "was",
+    "reports",
+    "per",
+    "week",
+    "weeks",
+    "month",
+    "months",
+    "visit",
+    "visits",
+    "session",
+    "sessions",
+    "x",
+    "times",
+}
+PATIENT_LABEL = re.compile(
+    r"(?:patient(?:'s)?\s*(?:full\s+)?name|pt\.?\s*name|name\s+of\s+patient|patient|client(?:\s+name)?|"
+    r"member\s+name|insured)\s*[:\-#]?\s*|(?:\bre|\bname)\s*:\s*",
+    re.IGNORECASE,
+)
+_PATIENT_IN_PROSE = re.compile(
+    rf"(?:my\s+patient|our\s+patient|the\s+patient|patient|regarding|referring|see|evaluate|treat)"
+    rf",?\s+(?:(?:Mr|Mrs|Ms|Miss)\.?\s+)?(?P<name>{NAME})",
+)
+_DOB = re.compile(
+    rf"(?:\bDOB|D\.\s?O\.\s?B\.?|date\s+of\s+birth|birth\s*date|birthdate|\bborn(?:\s+on)?)"
+    rf"\s*[:#\-]?\s*(?:\n\s*)?{DATE}",
+    re.IGNORECASE,
+)
+_PRESCRIBER_LABEL = re.compile(
+    r"(?:prescrib(?:er|ing\s+(?:provider|physician|clinician|practitioner))|ordered\s+by|"
+    r"ordering\s+(?:provider|physician|clinician)|referr(?:ing|ed)\s+(?:by|provider|physician|"
+    r"doctor|clinician|practitioner)|physician(?:\s+name)?|provider(?:\s+name)?|practitioner|"
+    r"doctor|(?:electronically\s+)?signed(?:\s+by)?|signature|attending|clinician|"
+    r"treating\s+(?:provider|physician))\s*[:\-]?\s*",
+    re.IGNORECASE,
+)
+_DOCTOR = re.compile(rf"\bDr\.?\s+(?P<name>{NAME})")
+_NAME_WITH_CREDENTIALS = re.compile(rf"(?P<name>{NAME})\s*,?\s+{CREDENTIALS}")
+_NPI = re.compile(r"\bNPI\s*(?:#|no\.?|number|num)?\s*[:#]?\s*(?P<npi>[0-9OoIl|]{10})(?!\d)", re.I)
+_SIGN_OFF = re.compile(
+    r"sincerely|regards|signature|signed|electronically|thank you|respectfully", re.I
+)
+_OCR_DIGITS = str.maketrans({"O": "0", "o": "0", "I": "1", "l": "1", "|": "1"})
+
+
+@dataclass(frozen=True)
+class PersonMention:
+    name: str
+    start: int
+    end: int
+    credentials: str | None = None
+    score: float = 0.0
+
+
+def npi_is_valid(npi: str) -> bool:
+    """The NPI check digit: Luhn over the prefix 80840 and the first nine digits."""
+    if not re.fullmatch(r"\d{10}", npi):
+        return False
+    digits = [int(d) for d in "80840" + npi[:9]]
+    total = 0
+    for index, digit in enumerate(reversed(digits)):
+        if index % 2 == 0:
+            digit *= 2
+            digit = digit - 9 if digit > 9 else digit
+        total += digit
+    return (10 - total % 10) % 10 == int(npi[9])
+
+
+def npis(text: str) -> list[tuple[str, int, int]]:
+    """Labelled NPIs that pass the check digit (after undoing O/0 and l/1 confusions)."""
+    found = []
+    for match in _NPI.finditer(text):
+        value = match.group("npi").translate(_OCR_DIGITS)
+        if npi_is_valid(value):
+            found.append((value, match.start("npi"), match.end("npi")))
+    return found
+
+
+def clean_name(raw: str) -> str | None:
+    """Trim label words that the name pattern swallowed; title-case names written in capitals."""
+    words = raw.split()
+    while words and words[-1].lower().strip(".:,") in _NOT_NAME_WORDS:
+        words.pop()
+    while words and words[0].lower().strip(".:,") in _NOT_NAME_WORDS:
+        words.pop(0)
+    if len(words) < 2 or len(words) > 4:
+        return None
+    if any(w.lower().strip(".,") in _NOT_NAME_WORDS for w in words):
+        return None
+    words = [w.title() if w.isupper() and len(w) > 2 else w for w in words]
+    return " ".join(words)
+
+
+def patients(text: str) -> list[PersonMention]:
+    found: list[PersonMention] = []
+    for match in PATIENT_LABEL.finditer(text):
+        label = match.group(0).lower()
+        mention = _name_after(text, match.end())
+        if mention is None:
+            continue
+        score = 3.0 if "patient" in label or "pt" in label or "client" in label else 2.0
+        if label.strip().startswith("name") and _in_provider_block(text, match.start()):
+            continue
+        found.append(PersonMention(mention[0], mention[1], mention[2], None, score))
+    for match in _PATIENT_IN_PROSE.finditer(text):
+        name = clean_name(match.group("name"))
+        if name:
+            found.append(PersonMention(name, match.start("name"), match.end("name"), None, 1.5))
+    return found
+
+
+def births(text: str) -> list[tuple[re.Match[str], int]]:
+    return [(m, m.start()) for m in _DOB.finditer(text)]
+
+
+def prescribers(text: str, patient_name: str | None) -> list[PersonMention]:
+    found: list[PersonMention] = []
+    for match in _PRESCRIBER_LABEL.finditer(text):
+        label = match.group(0).lower()
+        after = text[match.end() : match.end() + 80]
+        doctor = re.match(r"(?:Dr\.?\s+)", after)
+        offset = match.end() + (doctor.end() if doctor else 0)
+        mention = _name_after(text, offset, with_credentials=True)
+        if mention is None:
+            continue
+        score = 3.0 if "sign" not in label else 2.5
+        found.append(PersonMention(mention[0], mention[1], mention[2], mention[3], score))
+    for match in _NAME_WITH_CREDENTIALS.finditer(text):
+        name = clean_name(match.group("name"))
+        if name:
+            found.append(
+                PersonMention(
+                    name, match.start("name"), match.end(), _credential(match.group("cred")), 1.0
+                )
+            )
+    for match in _DOCTOR.finditer(text):
+        name = clean_name(match.group("name"))
+        if name:
+            found.append(PersonMention(name, match.start("name"), match.end("name"), None, 0.8))
+    if patient_name:
+        found = [m for m in found if m.name.lower() != patient_name.lower()]
+    return found
+
+
+def _name_after(
+    text: str, offset: int, with_credentials: bool = False
+) -> tuple[str, int, int, str | None] | None:
+    """A person's name right after a label, on the same line (or the next, for forms)."""
+    line_end = text.find("\n", offset)
+    segment = text[offset : line_end if line_end >= 0 else len(text)]
+    if not segment.strip(" _:.\t") and line_end >= 0:
+        next_end = text.find("\n", line_end + 1)
+        offset = line_end + 1
+        segment = text[offset : next_end if next_end >= 0 else len(text)]
+    stripped = segment.lstrip(" _:\t-")
+    lead = len(segment) - len(stripped)
+    last_first = re.match(
+        LAST_FIRST + r"(?=\s*(?:$|[,;(]|\s{2}|DOB|D\.O\.B|Date|Sex|Age|MRN|\d))", stripped
+    )
+    if last_first and not re.match(rf"{NAME}\s*,?\s*{CREDENTIALS}", stripped):
+        name = clean_name(f"{last_first.group('first')} {last_first.group('last')}")
+        if name:
+            return name, offset + lead, offset + lead + last_first.end(), None
+    match = re.match(rf"(?:Dr\.?\s+)?(?P<name>{NAME})(?:\s*,?\s*{CREDENTIALS})?", stripped)
+    if not match:
+        return None
+    name = clean_name(match.group("name"))
+    if not name:
+        return None
+    credentials = (
+        _credential(match.group("cred")) if with_credentials and match.group("cred") else None
+    )
+    return name, offset + lead + match.start("name"), offset + lead + match.end(), credentials
+
+
+def _credential(raw: str | None) -> str | None:
+    if not raw:
+        return None
+    key = raw.upper().replace(".", "")
+    return _CREDENTIAL_FORMS.get(key, key)
+
+
+def _in_provider_block(text: str, start: int) -> bool:
+    line_start = text.rfind("\n", 0, max(0, start - 1))
+    before = text[max(0, line_start - 80) : start].lower()
+    return bool(re.search(r"provider|physician|prescriber|referring|ordering", before))
+
+
+def sign_off_positions(text: str) -> list[int]:
+    return [m.start() for m in _SIGN_OFF.finditer(text)]

@@ -1,0 +1,350 @@
+"""Frequency, duration and total visits, in all the ways clinicians write them.
+
+Each mention found is scored by its context: a labelled field ("Frequency:",
+"Duration:") or a mention right after the prescribed frequency counts; symptom history
+("pain x 3 months"), follow-ups ("recheck in 6 wks"), medication schedules (BID) and
+earlier therapy ("PT 2x/week in 2025") do not.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from pipeline.extract.patterns import NUMBER, number
+
+_UNIT_WEEK = r"(?:weeks?|wks?|wk\.|w)"
+_UNIT_MONTH = r"(?:months?|mos?|mths?|mo\.)"
+_UNIT_DAY = r"(?:days?|d)"
+_PERIOD_UNIT = rf"(?P<unit>{_UNIT_WEEK}|{_UNIT_MONTH}|{_UNIT_DAY})"
+_TIMES = r"(?:x|×|times?|visits?|sessions?|treatments?|tx|txs)"
+_PER = r"(?:/|per|a|an|each|every|in\s+a|q\.?)"
+_RANGE = rf"(?P<n>{NUMBER})(?:\s*(?:-|–|to|or)\s*(?P<m>{NUMBER}))?"
+
+FREQUENCY_FORMS: list[tuple[str, re.Pattern[str]]] = [
+    (
+        "times_per",
+        re.compile(rf"\b{_RANGE}\s*{_TIMES}\s*{_PER}?\s*(?:1\s*)?{_PERIOD_UNIT}\b", re.I),
+    ),
+    ("slash", re.compile(rf"\b{_RANGE}\s*(?:/|per)\s*{_PERIOD_UNIT}\b", re.I)),
+    (
+        "times_adverb",
+        re.compile(rf"\b{_RANGE}\s*{_TIMES}\s*(?P<adverb>weekly|monthly|daily|a\s+week)\b", re.I),
+    ),
+    (
+        "word_times",
+        re.compile(
+            r"\b(?P<n>once|twice|thrice|one|two|three|four)(?:\s+(?:or|to|-)\s+(?P<m>twice|two|"
+            r"three|four|five))?(?:\s+times?)?\s*(?:(?:a|per|each|every|/)\s*"
+            rf"{_PERIOD_UNIT}|(?P<adverb>weekly|monthly|daily))\b",
+            re.I,
+        ),
+    ),
+    (
+        "every_n",
+        re.compile(rf"\b(?:every|q\.?)\s*(?P<p>\d{{1,2}}|two|three|four)\s*{_PERIOD_UNIT}\b", re.I),
+    ),
+    ("every_other", re.compile(rf"\b(?:every\s+other|alternate)\s+{_PERIOD_UNIT}\b", re.I)),
+    (
+        "abbreviation",
+        re.compile(r"\b(?P<abbr>BIW|TIW|QW|QWK|Q\.?\s?WK|QOW|QOD|QM|Q\s?WEEK)\b", re.I),
+    ),
+    ("adverb_alone", re.compile(r"\b(?P<adverb>weekly|monthly)\b", re.I)),
+]
+_ABBREVIATIONS = {
+    "biw": (2, 1, "wk"),
+    "tiw": (3, 1, "wk"),
+    "qw": (1, 1, "wk"),
+    "qwk": (1, 1, "wk"),
+    "qweek": (1, 1, "wk"),
+    "qow": (1, 2, "wk"),
+    "qod": (1, 2, "d"),
+    "qm": (1, 1, "mo"),
+}
+SHORTHAND = re.compile(
+    r"(?<![\w./])(?P<n>[1-5])\s?[xX×*]\s?(?P<d>\d{1,2})(?!\s*(?:/|per\b|times|x\b|%|mg|lbs?\b|in\b|"
+    r"inch|cm|mm|\"|'|[.,]\d|[-–]\d|\d))(?:\s*(?P<unit>weeks?|wks?|months?|mos?))?\b",
+)
+DURATION = re.compile(
+    rf"(?:(?P<lead>for|x|×|over|next|lasting|duration|through|thru|total of|up to|in|within|after)"
+    r"\s*:?\s*(?:the\s+)?(?:next\s+|following\s+|a\s+period\s+of\s+)?)?"
+    rf"(?P<v>\d{{1,3}}|{NUMBER}|a|an)(?:\s*(?:-|–|to)\s*(?P<vmax>\d{{1,3}}|{NUMBER}))?\s*"
+    r"(?P<unit>weeks?|wks?|wk\.|months?|mos?|mths?|days?|years?|yrs?|w(?=\b)|m(?=\b)|d(?=\b))\b"
+    r"(?P<after>\s+(?:of|ago|old|post|prior|since)\b)?",
+    re.IGNORECASE,
+)
+VISITS = re.compile(
+    rf"(?:(?P<label>total\s+(?:number\s+of\s+)?(?:visits|sessions|treatments)|#\s*of\s+(?:visits|sessions)|"
+    r"number\s+of\s+(?:visits|sessions)|(?:authorized|approved)\s+visits|visits|sessions)\s*[:#=]?\s*"
+    r"(?P<lv>\d{1,3})\b(?!\s*(?:/|per|x|times))"
+    rf"|\b(?P<v>\d{{1,3}}|{NUMBER})\s*(?:total\s+)?(?:visits|sessions|treatments)\b"
+    r"(?!\s*(?:/|per|a\b|an\b|each|every|weekly|monthly|q\b|of\s+(?:pt|physical|chiro))))",
+    re.IGNORECASE,
+)
+
+_FREQUENCY_LABEL = re.compile(r"(?:freq(?:uency)?|how often|sessions?|schedule|rx|order)\b", re.I)
+_DURATION_LABEL = re.compile(
+    r"(?:duration|length|how long|dur\b|for how long|treatment period|course|weeks of)", re.I
+)
+_COMBINED_LABEL = re.compile(r"freq(?:uency)?\s*(?:/|&|and)\s*dur(?:ation)?", re.I)
+_MASSAGE = re.compile(
+    r"massage|therap|treat|\btx\b|sessions?|visits?|myofascial|soft tissue|bodywork|\bmt\b|"
+    r"\blmp\b|manual",
+    re.I,
+)
+_MEDICATION = re.compile(
+    r"\b(?:mg|mcg|tabs?|tablets?|caps?|capsules?|po|prn|bid|tid|qid|qhs|ibuprofen|naproxen|"
+    r"cyclobenzaprine|flexeril|gabapentin|tylenol|acetaminophen|meloxicam|tramadol|"
+    r"medications?|meds|rx:\s*\w+\s+\d+\s*mg)\b",
+    re.I,
+)
+_PAST_THERAPY = re.compile(
+    r"\b(?:pt|physical therapy|chiro\w*|previous\w*|prior|history|hx|tried|completed|had|"
+    r"last year|ago|did|attended|was|were|in\s+(?:19|20)\d\d|(?:19|20)\d\d)\b",
+    re.I,
+)
+_NOT_TREATMENT = re.compile(
+    r"(?:follow[\s-]?up|f/u|recheck|re-?check|return(?:ing)?|re-?eval\w*|revisit|see\s+(?:me|"
+    r"him|her|patient|pt)|\bago\b|since|history|\bhx\b|onset|pain|ache|aching|symptoms?|"
+    r"complain\w*|c/o|reports?|has\s+had|had|injur\w*|accident|started|began|chronic|"
+    r"for\s+the\s+(?:past|last)|past|last|prior|previous|\bpt\b|physical\s+therapy|chiro\w*|"
+    r"appointment|appt|expires?|valid|good\s+for|stiffness|tightness|spasms?|hurt\w*|worse|"
+    r"discomfort|headaches?|numbness|tingling|sore\w*)",
+    re.I,
+)
+
+
+@dataclass(frozen=True)
+class Mention:
+    """A value found in the text, where it stood, and how sure its context makes us."""
+
+    start: int
+    end: int
+    score: float
+    values: tuple
+
+
+def frequencies(text: str) -> list[Mention]:
+    found: list[Mention] = []
+    for form, pattern in FREQUENCY_FORMS:
+        for match in pattern.finditer(text):
+            values = _frequency_values(form, match)
+            if values is None:
+                continue
+            score = _frequency_score(text, match.start(), match.end(), form)
+            found.append(Mention(match.start(), match.end(), score, values))
+    for match in SHORTHAND.finditer(text):
+        if _shorthand_context(text, match):
+            values = (int(match.group("n")), None, 1, "wk")
+            found.append(Mention(match.start(), match.end(), 3.0, values))
+    return _without_overlaps(found)
+
+
+def durations(text: str, frequency_spans: list[tuple[int, int]]) -> list[Mention]:
+    """Duration mentions; text inside a frequency ("3 times a week") is not a duration."""
+    found: list[Mention] = []
+    frequency_ends = [end for _, end in frequency_spans]
+    for match in DURATION.finditer(text):
+        values = _duration_values(match)
+        if values is None or _overlaps(match, frequency_spans):
+            continue
+        score = _duration_score(text, match, frequency_ends)
+        found.append(Mention(match.start(), match.end(), score, values))
+    for match in SHORTHAND.finditer(text):
+        if _shorthand_context(text, match):
+            unit = match.group("unit") or "wk"
+            value = float(match.group("d"))
+            found.append(Mention(match.start(), match.end(), 3.0, (value, None, _unit(unit))))
+    return _without_overlaps(found)
+
+
+def visit_counts(text: str) -> list[Mention]:
+    found = []
+    for match in VISITS.finditer(text):
+        raw = match.group("lv") or match.group("v")
+        value = number(raw) if raw else None
+        if not value or value > 200:
+            continue
+        before = _clause_before(text, match.start())
+        if re.search(r"(?:after|had|completed|prior|previous|last|pt|chiro\w*)\s*$", before, re.I):
+            continue
+        score = 3.0 if match.group("label") else 2.0
+        found.append(Mention(match.start(), match.end(), score, (value,)))
+    return found
+
+
+def best(mentions: list[Mention]) -> tuple[Mention | None, bool]:
+    """The best-supported mention, and whether another, equally supported one disagrees."""
+    kept = [m for m in mentions if m.score > 0]
+    if not kept:
+        return None, False
+    top = max(m.score for m in kept)
+    leaders = [m for m in kept if m.score == top]
+    conflicting = len({m.values for m in leaders}) > 1
+    return leaders[0], conflicting
+
+
+def _overlaps(match: re.Match[str], spans: list[tuple[int, int]]) -> bool:
+    start = match.start("v")
+    return any(s <= start < e for s, e in spans)
+
+
+def _frequency_values(form: str, match: re.Match[str]) -> tuple | None:
+    groups = match.groupdict()
+    if form == "abbreviation":
+        key = re.sub(r"[\s.]", "", groups["abbr"].lower())
+        count, period, unit = _ABBREVIATIONS.get(key, (0, 0, ""))
+        return (count, None, period, unit) if count else None
+    if form == "every_n":
+        period = number(groups["p"])
+        return (1, None, period, _unit(groups["unit"])) if period else None
+    if form == "every_other":
+        return (1, None, 2, _unit(groups["unit"]))
+    if form == "adverb_alone":
+        return (1, None, 1, _adverb_unit(groups["adverb"]))
+    count = number(groups["n"])
+    count_max = number(groups["m"]) if groups.get("m") else None
+    if not count or count > 14 or (count_max is not None and count_max <= count):
+        return None
+    unit = _adverb_unit(groups["adverb"]) if groups.get("adverb") else _unit(groups["unit"])
+    if (
+        form == "times_per"
+        and re.fullmatch(r"w|d", groups["unit"] or "", re.I)
+        and "x" not in match.group(0).lower()
+    ):
+        return None
+    return (count, count_max, 1, unit)
+
+
+def _frequency_score(text: str, start: int, end: int, form: str) -> float:
+    sentence = _sentence(text, start, end)
+    before = _clause_before(text, start)
+    after = text[end : end + 25]
+    if _MEDICATION.search(sentence) and not _FREQUENCY_LABEL.search(sentence[:20]):
+        return -1.0
+    if re.search(r"\b(?:follow[\s-]?up|f/u|recheck|re-?eval\w*|return)\b", before, re.I):
+        return -1.0
+    if _PAST_THERAPY.search(before[-25:]) or re.search(r"^\s*(?:in|during)\s+(?:19|20)\d\d", after):
+        return -1.0
+    score = 1.0
+    if _FREQUENCY_LABEL.search(before) or _COMBINED_LABEL.search(before):
+        score += 2.0
+    if _MASSAGE.search(before) or _MASSAGE.search(after):
+        score += 1.0
+    if form == "adverb_alone":
+        score -= 1.5
+    return score
+
+
+def _duration_values(match: re.Match[str]) -> tuple | None:
+    raw_value = match.group("v").lower()
+    lead = (match.group("lead") or "").lower()
+    if raw_value in ("a", "an") and lead != "for":
+        return None
+    value = 1 if raw_value in ("a", "an") else number(raw_value)
+    value_max = number(match.group("vmax")) if match.group("vmax") else None
+    if not value or value > 120 or (value_max is not None and value_max <= value):
+        return None
+    unit = _unit(match.group("unit"))
+    if len(match.group("unit")) == 1 and lead not in ("x", "×", "for"):
+        return None
+    return (float(value), float(value_max) if value_max else None, unit)
+
+
+def _duration_score(text: str, match: re.Match[str], frequency_ends: list[int]) -> float:
+    lead = (match.group("lead") or "").lower()
+    if (
+        lead in ("in", "within", "after")
+        or match.group("after")
+        and "of" not in match.group("after")
+    ):
+        return -1.0
+    start = match.start()
+    before = _clause_before(text, start)
+    line = _sentence(text, start, match.end())
+    if _DURATION_LABEL.search(before) or _COMBINED_LABEL.search(before):
+        return 3.0
+    near_frequency = any(0 <= start - end <= 30 for end in frequency_ends)
+    between = _since_last_frequency(text, start, frequency_ends)
+    if near_frequency and not _NOT_TREATMENT.search(between):
+        return 3.0
+    if (match.group("after") or "").strip().lower() == "of" and _MASSAGE.search(
+        text[match.end() : match.end() + 40]
+    ):
+        return 3.0
+    if _NOT_TREATMENT.search(before[-45:]) or _MEDICATION.search(line):
+        return -1.0
+    if lead and _MASSAGE.search(before):
+        return 1.5
+    if not lead:
+        return 0.0
+    return 0.5
+
+
+def _shorthand_context(text: str, match: re.Match[str]) -> bool:
+    """``2x6`` means 2 a week for 6 weeks in a frequency/duration field or massage order."""
+    before = _clause_before(text, match.start())
+    return bool(
+        _FREQUENCY_LABEL.search(before)
+        or _COMBINED_LABEL.search(before)
+        or _MASSAGE.search(before)
+        or _DURATION_LABEL.search(before)
+    )
+
+
+def _since_last_frequency(text: str, start: int, frequency_ends: list[int]) -> str:
+    previous = [end for end in frequency_ends if end <= start]
+    return text[max(previous) : start] if previous else ""
+
+
+def _clause_before(text: str, start: int) -> str:
+    """The text from the start of the line (or sentence) up to a position."""
+    line_start = text.rfind("\n", 0, start) + 1
+    segment = text[line_start:start]
+    sentence = re.split(r"(?<=[.;!?])\s+(?=[A-Z])", segment)
+    return sentence[-1] if sentence else segment
+
+
+def _sentence(text: str, start: int, end: int) -> str:
+    """The sentence (within its line) around a match: medication cues elsewhere don't count."""
+    line_start = text.rfind("\n", 0, start) + 1
+    line_end = text.find("\n", end)
+    line = text[line_start : line_end if line_end >= 0 else len(text)]
+    offset = 0
+    for piece in re.split(r"(?<=[.;!?])\s+", line):
+        if line_start + offset + len(piece) >= end:
+            return piece
+        offset += len(piece) + 1
+    return line
+
+
+def _unit(text: str | None) -> str:
+    text = (text or "").lower()
+    if text.startswith("w"):
+        return "wk"
+    if text.startswith("m"):
+        return "mo"
+    if text.startswith("d"):
+        return "d"
+    if text.startswith("y"):
+        return "a"
+    return "wk"
+
+
+def _adverb_unit(text: str) -> str:
+    text = text.lower()
+    if "month" in text:
+        return "mo"
+    if "dai" in text:
+        return "d"
+    return "wk"
+
+
+def _without_overlaps(mentions: list[Mention]) -> list[Mention]:
+    """Where two forms matched overlapping text, keep the longer (then better) one."""
+    ordered = sorted(mentions, key=lambda m: (-(m.end - m.start), -m.score, m.start))
+    kept: list[Mention] = []
+    for mention in ordered:
+        if all(mention.end <= k.start or mention.start >= k.end for k in kept):
+            kept.append(mention)
+    return sorted(kept, key=lambda m: m.start)

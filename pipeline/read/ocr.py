@@ -1,0 +1,113 @@
+"""OCR of one page image, turned upright first when it arrived sideways or upside down.
+
+Tesseract's orientation detection (OSD) is unreliable on standard-resolution faxes,
+so the page is read as it is first; only when that reading is poor are the turned
+readings tried, and the reading with the most confident text wins. An upright page,
+the common case, therefore costs one tesseract run.
+"""
+
+from __future__ import annotations
+
+from PIL import Image
+
+from models.config import OcrSettings
+from models.document import PageProblem, PageText
+from pipeline.read import tesseract
+from pipeline.read.tesseract import OcrError, OcrTimeout, OcrWords
+
+_MIN_WORDS_UPRIGHT = 12
+_OSD_TRUSTED = 2.0
+
+
+def ocr_page(
+    image: Image.Image, number: int, settings: OcrSettings
+) -> tuple[PageText, Image.Image]:
+    """Read a page; returns its words and the upright image the boxes refer to."""
+    try:
+        rotation, words, upright = _read_upright(image, settings)
+    except OcrError as exc:
+        problem = PageProblem.OCR_TIMEOUT if isinstance(exc, OcrTimeout) else PageProblem.OCR_FAILED
+        page = PageText(
+            number=number,
+            method="ocr",
+            width=image.width,
+            height=image.height,
+            problem=problem,
+            problem_detail=str(exc),
+        )
+        return page, image
+    page = PageText(
+        number=number,
+        method="ocr",
+        width=upright.width,
+        height=upright.height,
+        rotation=rotation,
+        confidence=words.confidence,
+        words=words.words,
+    )
+    return page, upright
+
+
+def turned(image: Image.Image, clockwise: int) -> Image.Image:
+    """The page turned clockwise by a multiple of 90 degrees (PIL turns anticlockwise)."""
+    if clockwise % 360 == 0:
+        return image
+    return image.rotate(-clockwise, expand=True)
+
+
+def _read_upright(image: Image.Image, settings: OcrSettings) -> tuple[int, OcrWords, Image.Image]:
+    first = tesseract.read_words(image, settings)
+    if _is_good(first, settings):
+        return 0, first, image
+    readings = {0: (first, image)}
+    for rotation in _rotations_to_try(image, first, settings):
+        candidate = turned(image, rotation)
+        readings[rotation] = (tesseract.read_words(candidate, settings), candidate)
+        if _clear_winner(readings):
+            break
+    best = max(readings, key=lambda r: _score(readings[r][0]))
+    words, upright = readings[best]
+    return best, words, upright
+
+
+def _clear_winner(readings: dict[int, tuple[OcrWords, Image.Image]]) -> bool:
+    """Stop turning once one reading has well over twice the confident text of every other.
+
+    A poor but upright fax beats its upside-down reading by far, so it costs two runs,
+    not four.
+    """
+    scores = sorted((_score(words) for words, _ in readings.values()), reverse=True)
+    return len(scores) >= 2 and scores[0] >= 40 and scores[0] > 2.5 * scores[1]
+
+
+def _rotations_to_try(image: Image.Image, first: OcrWords, settings: OcrSettings) -> list[int]:
+    """OSD's answer first when it is confident, then upside down, then the sideways turns.
+
+    A page whose upright reading has many words is not sideways (sideways text reads as
+    a few specks), so OSD is asked only when the upright reading is sparse.
+    """
+    order = [180, 90, 270]
+    if len(first.words) >= _MIN_WORDS_UPRIGHT * 3:
+        return order
+    guess = tesseract.orientation(image, settings)
+    if guess and guess[0] in order and guess[1] >= _OSD_TRUSTED:
+        order.remove(guess[0])
+        order.insert(0, guess[0])
+    return order
+
+
+def _is_good(reading: OcrWords, settings: OcrSettings) -> bool:
+    return (
+        reading.confidence is not None
+        and reading.confidence >= settings.upright_confidence
+        and len(reading.words) >= _MIN_WORDS_UPRIGHT
+    )
+
+
+def _score(reading: OcrWords) -> float:
+    """Confident characters in real-looking words: upside-down text reads as low-confidence junk."""
+    return sum(
+        (w.confidence or 0.0) * len(w.text)
+        for w in reading.words
+        if (w.confidence or 0.0) >= 0.5 and sum(ch.isalnum() for ch in w.text) >= 2
+    )

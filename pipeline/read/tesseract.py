@@ -1,0 +1,129 @@
+"""The one place that talks to the tesseract program (through pytesseract).
+
+Version probe, argument builder, per-page time limit, and tesseract's failures
+mapped to typed exceptions, so that a crash, a hang or a kill of tesseract becomes
+a page problem in the record instead of a traceback.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import pytesseract
+from PIL import Image
+
+from models.config import OcrSettings
+from models.document import Word
+
+
+class OcrError(Exception):
+    """Tesseract did not produce a result for a page."""
+
+
+class OcrTimeout(OcrError):
+    """Tesseract ran past the page time limit and was killed."""
+
+
+class OcrFailed(OcrError):
+    """Tesseract exited with an error, crashed or was killed by a signal."""
+
+
+class TesseractMissing(OcrError):
+    """The configured tesseract program is not installed or not executable."""
+
+
+@dataclass(frozen=True)
+class OcrWords:
+    words: list[Word]
+    confidence: float | None
+
+
+def limit_threads() -> None:
+    """One single-threaded tesseract per core: OpenMP threads inside each only fight."""
+    os.environ["OMP_THREAD_LIMIT"] = "1"
+
+
+def version(settings: OcrSettings) -> str:
+    _use_command(settings)
+    try:
+        return str(pytesseract.get_tesseract_version())
+    except pytesseract.TesseractNotFoundError as exc:
+        raise TesseractMissing(f"tesseract not found: {settings.tesseract_cmd}") from exc
+
+
+def arguments(settings: OcrSettings, psm: int | None = None) -> str:
+    """The tesseract options; LSTM engine, page segmentation chosen by measurement."""
+    mode = settings.page_segmentation_mode if psm is None else psm
+    return f"--oem 1 --psm {mode} -c preserve_interword_spaces=0"
+
+
+def read_words(image: Image.Image, settings: OcrSettings, psm: int | None = None) -> OcrWords:
+    """OCR one page image into words with boxes and confidences (0-1)."""
+    _use_command(settings)
+    try:
+        data = pytesseract.image_to_data(
+            image,
+            lang=settings.languages,
+            config=arguments(settings, psm),
+            timeout=settings.page_timeout_seconds,
+            output_type=pytesseract.Output.DICT,
+        )
+    except pytesseract.TesseractNotFoundError as exc:
+        raise TesseractMissing(f"tesseract not found: {settings.tesseract_cmd}") from exc
+    except pytesseract.TesseractError as exc:
+        raise OcrFailed(f"tesseract failed with status {exc.status}") from exc
+    except RuntimeError as exc:
+        if "timeout" in str(exc).lower():
+            raise OcrTimeout(f"tesseract took over {settings.page_timeout_seconds} s") from exc
+        raise OcrFailed(f"tesseract failed: {exc}") from exc
+    except (OSError, ValueError) as exc:
+        raise OcrFailed(f"tesseract output could not be read: {type(exc).__name__}") from exc
+    return _words_from_data(data)
+
+
+def orientation(image: Image.Image, settings: OcrSettings) -> tuple[int, float] | None:
+    """Tesseract's OSD guess: (clockwise degrees to turn the page upright, confidence)."""
+    _use_command(settings)
+    try:
+        osd = pytesseract.image_to_osd(
+            image,
+            config="--psm 0",
+            timeout=settings.page_timeout_seconds,
+            output_type=pytesseract.Output.DICT,
+        )
+    except (pytesseract.TesseractError, RuntimeError, OSError, ValueError):
+        return None  # OSD finds too few characters on sparse or noisy pages
+    return int(osd.get("rotate", 0)) % 360, float(osd.get("orientation_conf", 0.0))
+
+
+def _use_command(settings: OcrSettings) -> None:
+    # pytesseract keeps the program path in a module variable; set it from the settings
+    # passed in on every call rather than once at import, so tests can point it elsewhere.
+    pytesseract.pytesseract.tesseract_cmd = settings.tesseract_cmd
+
+
+def _words_from_data(data: dict[str, list]) -> OcrWords:
+    words: list[Word] = []
+    line_ids: dict[tuple[int, int, int], int] = {}
+    for i, text in enumerate(data.get("text", [])):
+        text = (text or "").strip()
+        conf = float(data["conf"][i])
+        if not text or conf < 0:
+            continue
+        key = (int(data["block_num"][i]), int(data["par_num"][i]), int(data["line_num"][i]))
+        line = line_ids.setdefault(key, len(line_ids))
+        left, top = float(data["left"][i]), float(data["top"][i])
+        box = (left, top, left + float(data["width"][i]), top + float(data["height"][i]))
+        words.append(Word(text=text, bbox=box, confidence=conf / 100.0, line=line))
+    confidence = _mean_confidence(words)
+    return OcrWords(words=words, confidence=confidence)
+
+
+def _mean_confidence(words: list[Word]) -> float | None:
+    """Character-weighted mean, so a page is not judged by its stray one-letter specks."""
+    weighted = [(w.confidence or 0.0, len(w.text)) for w in words]
+    total = sum(n for _, n in weighted)
+    if not total:
+        return None
+    return round(sum(c * n for c, n in weighted) / total, 4)

@@ -1,0 +1,44 @@
+# Referral intake: `make run` and `make test` work on a fresh Debian machine as root.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+SYSTEM_PACKAGES := tesseract-ocr tesseract-ocr-eng tesseract-ocr-osd fonts-dejavu-core
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint bench system venv clean
+
+run: system $(STAMP)
+	@mkdir -p inbox
+	@echo "Processing the files in inbox/ (drop referrals there)..."
+	@if ls inbox/* >/dev/null 2>&1; then $(BIN)/referrals process inbox/*; else echo "inbox/ is empty"; fi
+
+test: system $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+
+bench: system $(STAMP)
+	$(BIN)/referrals-bench --count $${COUNT:-120} --out bench/out
+
+# System packages (tesseract and its language data) are installed only when missing.
+system:
+	@missing=""; for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing system packages:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	fi
+	@$(PYTHON) -c "import venv, ensurepip" 2>/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv python3-pip; }
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e ".[dev]"
+	@touch $(STAMP)
+
+clean:
+	rm -rf $(VENV) bench/out .pytest_cache

@@ -1,0 +1,285 @@
+"""Benchmark: accuracy and speed of the pipeline on a generated set with known truth.
+
+    referrals-bench --count 120 --seed 2026 --out bench/out
+
+Prints per-field accuracy (overall and per rendering), decision accuracy with a
+confusion matrix, every false accept, and speed: seconds per page, text-layer PDF
+time, batch core use, and OCR cost as a ratio against bare ``tesseract`` run on the
+same page images in the same run. Numbers, not pass/fail: this is not a test.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import statistics
+import subprocess
+import tempfile
+import time
+from collections import Counter, defaultdict
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import click
+
+from models.config import Settings
+from pipeline.config import default_settings
+from pipeline.process import Pipeline
+from pipeline.read.tesseract import arguments, limit_threads
+
+STATUSES = ("accepted", "needs_review", "rejected")
+
+_worker: Pipeline | None = None
+
+
+def _start(settings: Settings) -> None:
+    global _worker
+    limit_threads()
+    _worker = Pipeline(settings)
+
+
+def _timed(path: str) -> tuple[str, dict, float]:
+    assert _worker is not None
+    started = time.perf_counter()
+    record = _worker.process(Path(path)).referral.to_contract()
+    return path, record, time.perf_counter() - started
+
+
+def run_batch(
+    settings: Settings, paths: list[Path], workers: int
+) -> tuple[dict, dict, float, float]:
+    """Records and per-file seconds; wall time and the CPU time the workers used."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    records, seconds = {}, {}
+    with ProcessPoolExecutor(workers, initializer=_start, initargs=(settings,)) as pool:
+        for path, record, took in pool.map(_timed, [str(p) for p in paths]):
+            records[Path(path).name], seconds[Path(path).name] = record, took
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return records, seconds, wall, cpu
+
+
+def _norm_freq(value: dict | None) -> tuple | None:
+    if not value:
+        return None
+    return (value["count"], value.get("count_max"), float(value["period"]), value["period_unit"])
+
+
+def _norm_dur(value: dict | None) -> tuple | None:
+    if not value:
+        return None
+    vmax = value.get("value_max")
+    return (float(value["value"]), float(vmax) if vmax else None, value["unit"])
+
+
+FIELDS = {
+    "frequency": lambda r: _norm_freq(r["frequency"]),
+    "duration": lambda r: _norm_dur(r["duration"]),
+    "visits": lambda r: r["visits"],
+    "patient": lambda r: ((r["patient"]["name"] or "").lower() or None, r["patient"]["dob"]),
+    "prescriber_npi": lambda r: r["prescriber"]["npi"],
+    "prescriber_name": lambda r: (r["prescriber"]["name"] or "").lower() or None,
+    "payer": lambda r: ((r["payer"]["name"] or "").lower() or None, r["payer"]["kind"]),
+    "rx_date": lambda r: r["rx_date"],
+}
+
+
+def score(records: dict, truth: dict) -> dict:
+    """Field accuracy, code precision/recall, decisions, false accepts, by rendering."""
+    by_rendering: dict[str, Counter] = defaultdict(Counter)
+    overall: Counter = Counter()
+    confusion: Counter = Counter()
+    false_accepts, misses = [], []
+    for name, want in truth.items():
+        got = records[name]
+        rendering = want.get("rendering", "?")
+        for bucket in (overall, by_rendering[rendering]):
+            bucket["documents"] += 1
+        got_codes, want_codes = [d["code"] for d in got["diagnoses"]], list(want["diagnoses"])
+        hits = len(set(got_codes) & set(want_codes))
+        for bucket in (overall, by_rendering[rendering]):
+            bucket["code_tp"] += hits
+            bucket["code_fp"] += len(set(got_codes)) - hits
+            bucket["code_fn"] += len(set(want_codes)) - hits
+        wrong = []
+        for field, read in FIELDS.items():
+            want_value = read(_truth_record(want))
+            ok = read(got) == want_value
+            for bucket in (overall, by_rendering[rendering]):
+                bucket[field] += ok
+            if not ok:
+                wrong.append(field)
+        status = got["decision"]["status"]
+        confusion[(want["status"], status)] += 1
+        for bucket in (overall, by_rendering[rendering]):
+            bucket["decision"] += status == want["status"]
+        if status == "accepted" and want["status"] != "accepted":
+            false_accepts.append(name)
+        if wrong or status != want["status"] or got_codes != want_codes:
+            misses.append(
+                {
+                    "file": name,
+                    "rendering": rendering,
+                    "fields": wrong,
+                    "status": [want["status"], status],
+                    "codes": [want_codes, got_codes],
+                    "reasons": [r["code"] for r in got["decision"]["reasons"]],
+                }
+            )
+    return {
+        "overall": _rates(overall),
+        "by_rendering": {k: _rates(v) for k, v in sorted(by_rendering.items())},
+        "confusion": {f"{a}->{b}": n for (a, b), n in sorted(confusion.items())},
+        "false_accepts": false_accepts,
+        "misses": misses,
+    }
+
+
+def _truth_record(want: dict) -> dict:
+    return {
+        "frequency": want["frequency"],
+        "duration": want["duration"],
+        "visits": want["visits"],
+        "patient": want["patient"],
+        "prescriber": want["prescriber"],
+        "payer": want["payer"],
+        "rx_date": want["rx_date"],
+    }
+
+
+def _rates(counts: Counter) -> dict:
+    n = counts["documents"] or 1
+    tp, fp, fn = counts["code_tp"], counts["code_fp"], counts["code_fn"]
+    precision = tp / (tp + fp) if tp + fp else 1.0
+    recall = tp / (tp + fn) if tp + fn else 1.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    rates = {
+        "documents": counts["documents"],
+        "codes_precision": round(precision, 4),
+        "codes_recall": round(recall, 4),
+        "codes_f1": round(f1, 4),
+    }
+    for field in (*FIELDS, "decision"):
+        rates[field] = round(counts[field] / n, 4)
+    return rates
+
+
+def ocr_overhead(settings: Settings, paths: list[Path], limit: int) -> dict:
+    """Pipeline seconds vs bare ``tesseract`` on the very page images the pipeline OCR'd.
+
+    Both run here, one after the other, single-threaded, on the same machine state, so
+    the ratio holds where absolute times drift.
+    """
+    limit_threads()
+    pipeline = Pipeline(settings)
+    pipeline_seconds, bare_seconds, pages = 0.0, 0.0, 0
+    with tempfile.TemporaryDirectory() as folder:
+        for path in paths[:limit]:
+            started = time.perf_counter()
+            processed = pipeline.process(path)
+            pipeline_seconds += time.perf_counter() - started
+            for number, image in processed.read.images.items():
+                page_file = Path(folder) / f"{path.stem}-{number}.png"
+                image.save(page_file)
+                started = time.perf_counter()
+                subprocess.run(
+                    [
+                        settings.ocr.tesseract_cmd,
+                        str(page_file),
+                        "stdout",
+                        *arguments(settings.ocr).split(),
+                    ],
+                    capture_output=True,
+                    check=False,
+                    env={**os.environ, "OMP_THREAD_LIMIT": "1"},
+                )
+                bare_seconds += time.perf_counter() - started
+                pages += 1
+    return {
+        "documents": min(limit, len(paths)),
+        "ocr_pages": pages,
+        "pipeline_seconds": round(pipeline_seconds, 2),
+        "bare_tesseract_seconds": round(bare_seconds, 2),
+        "ratio": round(pipeline_seconds / bare_seconds, 3) if bare_seconds else None,
+    }
+
+
+def text_pdf_seconds(settings: Settings, paths: list[Path]) -> dict:
+    pipeline = Pipeline(settings)
+    times = []
+    for path in paths:
+        started = time.perf_counter()
+        pipeline.process(path)
+        times.append(time.perf_counter() - started)
+    if not times:
+        return {}
+    return {
+        "documents": len(times),
+        "median_seconds": round(statistics.median(times), 4),
+        "max_seconds": round(max(times), 4),
+    }
+
+
+@click.command()
+@click.option("--count", default=120, show_default=True)
+@click.option("--seed", default=2026, show_default=True)
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("bench/out"))
+@click.option("--overhead-docs", default=12, show_default=True, help="OCR'd files for the ratio.")
+def main(count: int, seed: int, out_dir: Path, overhead_docs: int) -> None:
+    """Generate a set, run the pipeline over it, print accuracy and speed."""
+    from synth.generate import generate
+
+    settings = default_settings()
+    documents = out_dir / "documents"
+    if (
+        not (documents / "truth.json").exists()
+        or len(json.loads((documents / "truth.json").read_text())) != count
+    ):
+        generate(documents, count, seed)
+    truth = json.loads((documents / "truth.json").read_text())
+    paths = [documents / name for name in truth]
+    workers = os.cpu_count() or 1
+    records, seconds, wall, cpu = run_batch(settings, paths, workers)
+    results = score(records, truth)
+    pages = sum(r["source"]["pages"] for r in records.values()) or 1
+    by_kind = defaultdict(list)
+    for name, want in truth.items():
+        by_kind[want.get("rendering", "?")].append(documents / name)
+    results["speed"] = {
+        "documents": len(paths),
+        "pages": pages,
+        "workers": workers,
+        "wall_seconds": round(wall, 1),
+        "seconds_per_page_wall": round(wall / pages, 3),
+        "seconds_per_page_cpu": round(sum(seconds.values()) / pages, 3),
+        "core_use": round(cpu / (wall * workers), 3),
+        "text_pdf": text_pdf_seconds(settings, by_kind.get("text_pdf", [])),
+        "ocr_overhead": ocr_overhead(
+            settings, by_kind.get("fax_g4", []) + by_kind.get("scanned_pdf", []), overhead_docs
+        ),
+    }
+    (out_dir / "results.json").write_text(json.dumps(results, indent=2))
+    _print(results)
+
+
+def _print(results: dict) -> None:
+    overall = results["overall"]
+    print("== Accuracy (overall) ==")
+    for key, value in overall.items():
+        print(f"  {key:18} {value}")
+    print("== By rendering: codes F1 / frequency / duration / decision ==")
+    for rendering, rates in results["by_rendering"].items():
+        print(
+            f"  {rendering:12} n={rates['documents']:3}  F1 {rates['codes_f1']:.3f}  "
+            f"freq {rates['frequency']:.3f}  dur {rates['duration']:.3f}  "
+            f"decision {rates['decision']:.3f}"
+        )
+    print("== Decisions (expected->produced) ==")
+    for pair, n in results["confusion"].items():
+        print(f"  {pair:28} {n}")
+    print(f"== False accepts: {len(results['false_accepts'])} {results['false_accepts']}")
+    print("== Speed ==")
+    print(json.dumps(results["speed"], indent=2))

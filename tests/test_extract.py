@@ -1,0 +1,129 @@
+"""The extraction components on text as clinicians and fax machines write it."""
+
+from __future__ import annotations
+
+import pytest
+
+from models.document import PageText, ReadDocument, Word
+from models.referral import Source
+from pipeline.extract import build_nlp, extract
+from pipeline.extract.codes import find_codes
+from pipeline.extract.people import npi_is_valid
+
+
+@pytest.fixture(scope="module")
+def nlp(settings):
+    return build_nlp(settings.payers, settings.ocr)
+
+
+def _read(text: str, confidence: float | None = None) -> ReadDocument:
+    words = [
+        Word(
+            text=token,
+            line=line,
+            confidence=confidence,
+            bbox=(10.0 * i, 20.0 * line, 10.0 * i + 9, 20.0 * line + 15),
+        )
+        for line, row in enumerate(text.splitlines())
+        for i, token in enumerate(row.split())
+    ]
+    page = PageText(number=1, method="ocr" if confidence else "text", words=words)
+    return ReadDocument(
+        source=Source(path="t", sha256=None, media_type=None, pages=1), pages=[page]
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "codes"),
+    [
+        ("ICD-10: S39.012A, M54.50", ["S39.012A", "M54.50"]),
+        ("Dx: M5450 and m54.5O", ["M54.50"]),
+        ("Dx code(s): $16.1XXA strain", ["S16.1XXA"]),
+        ("Diagnosis S39.0l2A", ["S39.012A"]),
+        ("Dx: S13.4 sprain", ["S13.4"]),
+        ("ICD: S39.999A", ["S39.999A"]),  # not in ICD-10-CM: still listed
+        ("CPT 97124, 97140; HCPCS G0283. NPI 1234567893. Claim # BK48213", []),
+        ("Call (206) 555-0142, Seattle WA 98102", []),
+        ("Dx: M54.2 Cervicalgia; M54.2 again", ["M54.2"]),
+    ],
+)
+def test_codes(nlp, text, codes) -> None:
+    assert [c.code for c in extract(nlp, _read(text)).codes] == codes
+
+
+def test_code_is_never_cut_short() -> None:
+    assert [f.code for f in find_codes("S39.012A")] == ["S39.012A"]
+
+
+def test_code_evidence_keeps_written_text_and_box(nlp) -> None:
+    found = extract(nlp, _read("Patient notes\nDx: $16.1XXA")).codes[0]
+    assert found.evidence.text == "$16.1XXA" and found.repaired
+    assert found.evidence.bbox == (10.0, 20.0, 19.0, 35.0)
+
+
+@pytest.mark.parametrize(
+    ("text", "frequency", "duration"),
+    [
+        ("Frequency: 2x/wk\nDuration: 6 weeks", (2, None, 1, "wk"), (6, None, "wk")),
+        ("Massage twice weekly x 6 wks", (2, None, 1, "wk"), (6, None, "wk")),
+        ("Medical massage 1-2 times per week for 4-6 weeks", (1, 2, 1, "wk"), (4, 6, "wk")),
+        ("Massage therapy BIW for 3 mos", (2, None, 1, "wk"), (3, None, "mo")),
+        ("Massage TIW x 8 wks", (3, None, 1, "wk"), (8, None, "wk")),
+        ("Massage every other week for 12 months", (1, None, 2, "wk"), (12, None, "mo")),
+        ("Massage 4 visits per month for 1 year", (4, None, 1, "mo"), (1, None, "a")),
+        ("Freq/Dur: 2x6", (2, None, 1, "wk"), (6, None, "wk")),
+        ("Massage once a week for 3 months.", (1, None, 1, "wk"), (3, None, "mo")),
+        (
+            "Low back pain x 3 months. PT 2x/week in 2025. Ibuprofen 600 mg TID.\n"
+            "Massage 2x/wk. Recheck in 6 wks.",
+            (2, None, 1, "wk"),
+            None,
+        ),
+        ("Patient reports pain for 3 months. Follow up in 8 weeks.", None, None),
+    ],
+)
+def test_frequency_and_duration(nlp, text, frequency, duration) -> None:
+    found = extract(nlp, _read(text))
+    got_f = found.frequency
+    assert (got_f and (got_f.count, got_f.count_max, got_f.period, got_f.period_unit)) == (
+        frequency or None
+    )
+    got_d = found.duration
+    assert (got_d and (got_d.value, got_d.value_max, got_d.unit)) == (duration or None)
+
+
+def test_visits_stated_not_computed(nlp) -> None:
+    assert extract(nlp, _read("Massage 2x/wk x 6 wks, 12 visits total")).visits == 12
+    assert extract(nlp, _read("Massage 2x/wk x 6 wks")).visits is None
+
+
+def test_npi_check_digit() -> None:
+    assert npi_is_valid("1234567893")
+    assert not npi_is_valid("1234567890")
+
+
+def test_parties_and_payer(nlp) -> None:
+    text = (
+        "Cascade Spine Associates  Helen Okafor, MD  James Lee, DO\n"
+        "11/20/2026 10:32 FAX page 1/2\n"
+        "Date: 11/18/2026\n"
+        "Patient name: REYES, TOMAS  DOB: 07/22/1990\n"
+        "L&l claim #: BK48213\n"
+        "Sincerely,\nJames Lee, DO NPI 1245319599"
+    )
+    found = extract(nlp, _read(text))
+    assert found.patient.name == "Tomas Reyes"
+    assert str(found.patient.dob) == "1990-07-22"
+    assert (found.prescriber.name, found.prescriber.credentials) == ("James Lee", "DO")
+    assert found.prescriber.npi == "1245319599"
+    assert (found.payer.name, found.payer.kind, found.payer.claim_number) == (
+        "L&I",
+        "lni",
+        "BK48213",
+    )
+    assert str(found.rx_date) == "2026-11-18"
+
+
+def test_low_confidence_code_is_doubted(nlp) -> None:
+    found = extract(nlp, _read("Dx: S39.012A", confidence=0.2))
+    assert found.codes[0].doubtful and found.doubts

@@ -90,17 +90,19 @@ FIELDS = {
 def score(records: dict, truth: dict) -> dict:
     """Field accuracy, code precision/recall, decisions, false accepts, by rendering."""
     by_rendering: dict[str, Counter] = defaultdict(Counter)
+    by_fill: dict[str, Counter] = defaultdict(Counter)
     overall: Counter = Counter()
     confusion: Counter = Counter()
     false_accepts, misses = [], []
     for name, want in truth.items():
         got = records[name]
         rendering = want.get("rendering", "?")
-        for bucket in (overall, by_rendering[rendering]):
+        fill = "hand_filled" if want.get("hand_filled") else "typed"
+        for bucket in (overall, by_rendering[rendering], by_fill[fill]):
             bucket["documents"] += 1
         got_codes, want_codes = [d["code"] for d in got["diagnoses"]], list(want["diagnoses"])
         hits = len(set(got_codes) & set(want_codes))
-        for bucket in (overall, by_rendering[rendering]):
+        for bucket in (overall, by_rendering[rendering], by_fill[fill]):
             bucket["code_tp"] += hits
             bucket["code_fp"] += len(set(got_codes)) - hits
             bucket["code_fn"] += len(set(want_codes)) - hits
@@ -108,13 +110,13 @@ def score(records: dict, truth: dict) -> dict:
         for field, read in FIELDS.items():
             want_value = read(_truth_record(want))
             ok = read(got) == want_value
-            for bucket in (overall, by_rendering[rendering]):
+            for bucket in (overall, by_rendering[rendering], by_fill[fill]):
                 bucket[field] += ok
             if not ok:
                 wrong.append(field)
         status = got["decision"]["status"]
         confusion[(want["status"], status)] += 1
-        for bucket in (overall, by_rendering[rendering]):
+        for bucket in (overall, by_rendering[rendering], by_fill[fill]):
             bucket["decision"] += status == want["status"]
         if status == "accepted" and want["status"] != "accepted":
             false_accepts.append(name)
@@ -132,6 +134,7 @@ def score(records: dict, truth: dict) -> dict:
     return {
         "overall": _rates(overall),
         "by_rendering": {k: _rates(v) for k, v in sorted(by_rendering.items())},
+        "by_fill": {k: _rates(v) for k, v in sorted(by_fill.items())},
         "confusion": {f"{a}->{b}": n for (a, b), n in sorted(confusion.items())},
         "false_accepts": false_accepts,
         "misses": misses,
@@ -274,6 +277,12 @@ def _print(results: dict) -> None:
     for rendering, rates in results["by_rendering"].items():
         print(
             f"  {rendering:12} n={rates['documents']:3}  F1 {rates['codes_f1']:.3f}  "
+            f"freq {rates['frequency']:.3f}  dur {rates['duration']:.3f}  "
+            f"decision {rates['decision']:.3f}"
+        )
+    for fill, rates in results["by_fill"].items():
+        print(
+            f"  {fill:12} n={rates['documents']:3}  F1 {rates['codes_f1']:.3f}  "
             f"freq {rates['frequency']:.3f}  dur {rates['duration']:.3f}  "
             f"decision {rates['decision']:.3f}"
         )

@@ -15,9 +15,11 @@ from dataclasses import dataclass
 from pipeline import icd10
 
 CANDIDATE = re.compile(
-    r"(?<![\w$#/])(?<!\d-)"
-    r"(?P<raw>[A-Za-z$58][0-9OoIlSsBZzGg|][0-9A-Za-z|](?:\s?\.\s?[0-9A-Za-z|]{1,4}|[0-9A-Za-z|]{1,4})?)"
-    r"(?![\w/])(?!-\d)"
+    r"(?<![\w$#/])(?<!\d-)(?<!\d\.)"
+    r"(?P<raw>[A-Za-z$58][0-9OoIlSsBZzGg|][0-9A-Za-z|]"
+    r"(?:\s?\.\s?[0-9A-Za-z|]{1,4}|[0-9A-Za-z|]{1,4})?)"
+    r"(?![\w/])(?!-\d)(?!\.\d)"
+    r"(?!\s*(?:weeks?|wks?|months?|mos?|days?|visits?|sessions?|mg|lbs?|x\b|%))"
 )
 _DIAGNOSIS_CONTEXT = re.compile(
     r"icd|\bdx\b|diag|\bcodes?\b|assessment|impression|condition", re.IGNORECASE
@@ -29,6 +31,9 @@ _NOT_A_DIAGNOSIS_BEFORE = re.compile(
     re.IGNORECASE,
 )
 _LETTER_FOR = {"5": "S", "$": "S", "8": "B", "0": "O", "1": "I", "2": "Z", "6": "G", "|": "I"}
+# A leading S or B misread as 5, 8 or $ is repaired wherever the code is dotted; other
+# leading digits (1 for I, 0 for O) only on a diagnosis line, where numbers are rarer.
+_SAFE_LEADING = {"5", "8", "$"}
 _DIGIT_FOR = {
     "O": "0",
     "o": "0",
@@ -45,6 +50,7 @@ _DIGIT_FOR = {
     "z": "2",
     "G": "6",
     "g": "9",
+    "q": "9",
 }
 _MAX_REPAIRS = 4096
 
@@ -81,8 +87,10 @@ def _read_candidate(text: str, match: re.Match[str]) -> FoundCode | None:
     context = _context(text, match.start(), match.end())
     in_dx_context = bool(_DIAGNOSIS_CONTEXT.search(context))
     first_is_letter = compact[0].isalpha()
-    if not first_is_letter and not (in_dx_context and (has_dot or len(compact) >= 4)):
-        return None  # a leading 5 or 8 reads as S or B only where codes are expected
+    if compact[0] == "x":
+        return None  # a lower-case x before a number is a multiplication ("x10 weeks")
+    if not first_is_letter and not _leading_digit_allowed(compact, has_dot, in_dx_context):
+        return None
     exact = compact.upper()
     if icd10.is_code_shape(exact) and icd10.exists(exact):
         return FoundCode(icd10.dotted(exact), match.start(), match.end(), False, False)
@@ -94,6 +102,13 @@ def _read_candidate(text: str, match: re.Match[str]) -> FoundCode | None:
     if _written_as_code(exact, has_dot, in_dx_context, first_is_letter):
         return FoundCode(icd10.dotted(exact), match.start(), match.end(), False, False)
     return None
+
+
+def _leading_digit_allowed(compact: str, has_dot: bool, in_dx_context: bool) -> bool:
+    """Whether a code that starts with a digit may be a misread letter."""
+    if compact[0] in _SAFE_LEADING and has_dot and len(compact) >= 5:
+        return True
+    return in_dx_context and (has_dot or len(compact) >= 4)
 
 
 def _written_as_code(exact: str, has_dot: bool, in_dx_context: bool, first_is_letter: bool) -> bool:

@@ -17,11 +17,15 @@ _RX_LABEL = re.compile(
     r"signed|electronically\s+signed)\s*(?:on)?\s*[:\-]?\s*$",
     re.IGNORECASE,
 )
+_SIGNED_ON = re.compile(r"\bsigned\b.*\bon\s*$", re.IGNORECASE)
+_VISIT_DATE = re.compile(
+    r"(?:date\s+of\s+(?:service|visit)|visit\s+date|\bdos\b)\s*[:\-]?\s*$", re.I
+)
 _PLAIN_DATE_LABEL = re.compile(r"(?:^|\s)date\s*[:\-]?\s*$", re.IGNORECASE)
 _NOT_RX = re.compile(
     r"dob|d\.o\.b|birth|born|injur|\bdoi\b|accident|onset|expir|\bexp\b|valid|through|thru|"
     r"until|print|received|sent|fax|page\s*\d|from:|to:|\d{1,2}:\d\d|last\s+visit|appt|"
-    r"appointment|follow|surgery|since|admit|discharge|visit\s+date|date\s+of\s+service|dos\b|"
+    r"appointment|follow|surgery|since|admit|discharge|"
     r"eff(?:ective)?|member\s+since|policy",
     re.IGNORECASE,
 )
@@ -52,12 +56,14 @@ def prescription_dates(text: str) -> list[DateMention]:
 
 def _score(before: str, line: str, position: float) -> float:
     nearby = before[-40:]
-    if _RX_LABEL.search(nearby):
+    if _RX_LABEL.search(nearby) or _SIGNED_ON.search(before):
         return 3.0
     if _NOT_RX.search(nearby) or (_NOT_RX.search(line) and not _PLAIN_DATE_LABEL.search(nearby)):
         return -1.0
     if _PLAIN_DATE_LABEL.search(nearby):
         return 2.0
+    if _VISIT_DATE.search(nearby):
+        return 1.5  # a chart note's visit date is the day the order was written
     if not before.strip():
         return 1.0 if position < 0.25 or position > 0.6 else 0.5
     return 0.3

@@ -37,13 +37,20 @@ def alias_pattern(alias: str) -> str:
     return "".join(parts)
 
 
+def _with_case(alias: str) -> str:
+    """Short capital acronyms (PIP, UHC, MVA) must match in capitals; words in any case."""
+    pattern = alias_pattern(alias)
+    if alias.isupper() and len(alias.replace(" ", "")) <= 4 and "&" not in alias:
+        return pattern
+    return f"(?i:{pattern})"
+
+
 def compile_payers(entries: list[PayerEntry]) -> list[tuple[PayerEntry, re.Pattern[str]]]:
     compiled = []
     for entry in entries:
         aliases = sorted(set(entry.aliases) | {entry.name}, key=len, reverse=True)
-        body = "|".join(alias_pattern(a) for a in aliases)
-        flags = 0 if all(a.isupper() for a in entry.aliases if len(a) <= 4) else re.IGNORECASE
-        compiled.append((entry, re.compile(rf"(?<![\w&])(?:{body})(?![\w&])", flags)))
+        body = "|".join(_with_case(a) for a in aliases)
+        compiled.append((entry, re.compile(rf"(?<![\w&])(?:{body})(?![\w&])")))
     return compiled
 
 

@@ -205,7 +205,7 @@ _NOT_NAME_WORDS = {
 }
 PATIENT_LABEL = re.compile(
     r"(?:patient(?:'s)?\s*(?:full\s+)?name|pt\.?\s*name|name\s+of\s+patient|patient|client(?:\s+name)?|"
-    r"member\s+name|insured)\s*[:\-#]?\s*|(?:\bre|\bname)\s*:\s*",
+    r"member\s+name|insured)\s*[:\-#]?\s*|(?:\bre|\bname)\s*:\s*|(?m:^re\b\.?\s+)|(?m:^name\b\s*)",
     re.IGNORECASE,
 )
 _PATIENT_IN_PROSE = re.compile(
@@ -300,8 +300,19 @@ def patients(text: str) -> list[PersonMention]:
     return found
 
 
+_DOB_BELOW = re.compile(
+    rf"(?:\bDOB|D\.\s?O\.\s?B\.?|date\s+of\s+birth|birth\s*date|birthdate)[^\n\d]*\n"
+    rf"[^\n]{{0,60}}?{DATE}",
+    re.IGNORECASE,
+)
+
+
 def births(text: str) -> list[tuple[re.Match[str], int]]:
-    return [(m, m.start()) for m in _DOB.finditer(text)]
+    """Dates of birth after their label, or in the box under it on a form."""
+    found = [(m, m.start()) for m in _DOB.finditer(text)]
+    if not found:
+        found = [(m, m.start()) for m in _DOB_BELOW.finditer(text)]
+    return found
 
 
 def prescribers(text: str, patient_name: str | None) -> list[PersonMention]:
@@ -338,11 +349,12 @@ def _name_after(
 ) -> tuple[str, int, int, str | None] | None:
     """A person's name right after a label, on the same line (or the next, for forms)."""
     line_end = text.find("\n", offset)
-    segment = text[offset : line_end if line_end >= 0 else len(text)]
-    if not segment.strip(" _:.\t") and line_end >= 0:
+    segment = _before_next_label(text[offset : line_end if line_end >= 0 else len(text)])
+    if not segment.strip(" _:.\t|") and line_end >= 0:
+        # a form with the label above its box: the value is at the start of the next line
         next_end = text.find("\n", line_end + 1)
         offset = line_end + 1
-        segment = text[offset : next_end if next_end >= 0 else len(text)]
+        segment = _before_next_label(text[offset : next_end if next_end >= 0 else len(text)])
     stripped = segment.lstrip(" _:\t-")
     lead = len(segment) - len(stripped)
     last_first = re.match(
@@ -362,6 +374,26 @@ def _name_after(
         _credential(match.group("cred")) if with_credentials and match.group("cred") else None
     )
     return name, offset + lead + match.start("name"), offset + lead + match.end(), credentials
+
+
+_NEXT_LABEL = re.compile(
+    r"(?:\s{2,}|\s+(?=[A-Za-z][\w./]{0,18}(?:\s\#)?\s?:)"
+    r"|\s+(?=(?:DOB|D\.O\.B|Date of birth|Birth ?date|Sex|Age|MRN|Phone|Tel|Ins|Insurance|"
+    r"Member|Carrier|Payer|ID)\b))",
+    re.IGNORECASE,
+)
+
+
+def _before_next_label(segment: str) -> str:
+    """Cut a line at the next label ("Carrier:", "DOB"): it belongs to another field."""
+    stripped = segment.lstrip(" _:\t-|")
+    lead = len(segment) - len(stripped)
+    if re.match(r"(?i)(?:DOB|D\.O\.B|Date|Birth|Sex|Phone|MRN)\b", stripped):
+        return ""
+    match = _NEXT_LABEL.search(stripped)
+    if match and match.start() > 0:
+        return segment[: lead + match.start()]
+    return segment
 
 
 def _credential(raw: str | None) -> str | None:

@@ -146,7 +146,12 @@ def render_page(data: bytes, index: int, settings: OcrSettings) -> Image.Image:
 
 def _unreadable(exc: Exception) -> UnreadableDocument:
     # pdfplumber wraps pdfminer's errors: the real type is in the args or the cause.
-    inner = [exc, exc.__cause__, exc.__context__, *(a for a in exc.args if isinstance(a, Exception))]
+    inner = [
+        exc,
+        exc.__cause__,
+        exc.__context__,
+        *(a for a in exc.args if isinstance(a, Exception)),
+    ]
     names = {type(e).__name__ for e in inner if e is not None}
     message = str(exc)
     if any("Password" in n or "Encrypt" in n for n in names) or "password" in message.lower():

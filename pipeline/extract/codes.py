@@ -70,8 +70,33 @@ def find_codes(text: str) -> list[FoundCode]:
     for match in CANDIDATE.finditer(text):
         result = _read_candidate(text, match)
         if result is not None:
-            found.append(result)
+            found.append(_joined_with_tail(text, result))
     return found
+
+
+_TAIL = re.compile(r" (?P<tail>[0-9A-Za-z]{1,3})(?![\w.])")
+
+
+def _joined_with_tail(text: str, found: FoundCode) -> FoundCode:
+    """OCR splits codes at a space ("S8681 1A"): join the tail when only that makes a leaf.
+
+    A code that is already billable is left alone, so "M54.2 1x/wk" stays M54.2.
+    """
+    if icd10.facts(found.code).billable:
+        return found
+    tail = _TAIL.match(text, found.end)
+    if tail is None:
+        return found
+    compact = found.code.replace(".", "") + tail.group("tail")
+    candidates = (
+        [compact.upper()]
+        if icd10.exists(compact.upper())
+        else [code for code, _ in _repairs(compact)]
+    )
+    leaves = sorted({c for c in candidates if icd10.facts(c).billable})
+    if len(leaves) != 1:
+        return found
+    return FoundCode(icd10.dotted(leaves[0]), found.start, tail.end(), True, False)
 
 
 def _read_candidate(text: str, match: re.Match[str]) -> FoundCode | None:

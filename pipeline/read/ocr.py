@@ -58,15 +58,17 @@ def turned(image: Image.Image, clockwise: int) -> Image.Image:
 
 def _read_upright(image: Image.Image, settings: OcrSettings) -> tuple[int, OcrWords, Image.Image]:
     first = tesseract.read_words(image, settings)
-    if _is_good(first, settings):
+    sideways = _is_sideways(first)
+    if _is_good(first, settings) and not sideways:
         return 0, first, image
     readings = {0: (first, image)}
-    for rotation in _rotations_to_try(image, settings):
+    for rotation in _rotations_to_try(image, settings, sideways):
         candidate = turned(image, rotation)
         readings[rotation] = (tesseract.read_words(candidate, settings), candidate)
         if _clear_winner(readings):
             break
-    best = max(readings, key=lambda r: _score(readings[r][0]))
+    upright_ones = [r for r in readings if not _is_sideways(readings[r][0])] or list(readings)
+    best = max(upright_ones, key=lambda r: _score(readings[r][0]))
     words, upright = readings[best]
     return best, words, upright
 
@@ -81,9 +83,21 @@ def _clear_winner(readings: dict[int, tuple[OcrWords, Image.Image]]) -> bool:
     return len(scores) >= 2 and scores[0] >= 40 and scores[0] > 2.5 * scores[1]
 
 
-def _rotations_to_try(image: Image.Image, settings: OcrSettings) -> list[int]:
+def _is_sideways(reading: OcrWords) -> bool:
+    """Tesseract reads vertical lines of text too, but then its word boxes stand on end.
+
+    Left as it is, such a page would be shown to staff sideways, with boxes to match.
+    """
+    words = [w for w in reading.words if w.bbox and len(w.text) >= 4]
+    if len(words) < _MIN_WORDS_UPRIGHT:
+        return False
+    tall = sum(1 for w in words if (w.bbox[3] - w.bbox[1]) > (w.bbox[2] - w.bbox[0]))
+    return tall > len(words) * 0.6
+
+
+def _rotations_to_try(image: Image.Image, settings: OcrSettings, sideways: bool) -> list[int]:
     """OSD's answer first when it is confident, then upside down, then the sideways turns."""
-    order = [180, 90, 270]
+    order = [90, 270] if sideways else [180, 90, 270]
     guess = tesseract.orientation(image, settings)
     if guess and guess[0] in order and guess[1] >= _OSD_TRUSTED:
         order.remove(guess[0])

@@ -44,8 +44,8 @@ def counts(session: Session) -> dict[str, int]:
             totals["pending"] += count
         elif state == DocumentState.QUARANTINED:
             totals["needs_review"] += count
-        else:
-            totals[status] += count
+        else:  # decided: a referral row was written in the same transaction
+            totals[status if status in totals else "needs_review"] += count
     return totals
 
 

@@ -178,12 +178,13 @@ def ocr_overhead(settings: Settings, paths: list[Path], limit: int) -> dict:
     """
     limit_threads()
     pipeline = Pipeline(settings)
-    pipeline_seconds, bare_seconds, pages = 0.0, 0.0, 0
+    pipeline_seconds, bare_seconds, pages, passes = 0.0, 0.0, 0, 0
     with tempfile.TemporaryDirectory() as folder:
         for path in paths[:limit]:
             started = time.perf_counter()
             processed = pipeline.process(path)
             pipeline_seconds += time.perf_counter() - started
+            passes += sum(p.ocr_passes for p in processed.read.document.pages)
             for number, image in processed.read.images.items():
                 page_file = Path(folder) / f"{path.stem}-{number}.png"
                 image.save(page_file)
@@ -204,6 +205,7 @@ def ocr_overhead(settings: Settings, paths: list[Path], limit: int) -> dict:
     return {
         "documents": min(limit, len(paths)),
         "ocr_pages": pages,
+        "tesseract_passes": passes,
         "pipeline_seconds": round(pipeline_seconds, 2),
         "bare_tesseract_seconds": round(bare_seconds, 2),
         "ratio": round(pipeline_seconds / bare_seconds, 3) if bare_seconds else None,

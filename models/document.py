@@ -43,6 +43,7 @@ class PageText(BaseModel):
     height: int = 0
     rotation: Rotation = 0
     confidence: float | None = None
+    ocr_passes: int = Field(default=0, description="tesseract runs spent on this page")
     words: list[Word] = Field(default_factory=list)
     problem: PageProblem | None = None
     problem_detail: str | None = None

@@ -78,7 +78,14 @@ class CodesComponent:
     def __call__(self, doc: Doc) -> Doc:
         layout, extraction = _layout(doc), doc._.extraction
         seen: set[str] = set()
-        for found in codes.find_codes(doc.text):
+        found_codes = codes.find_codes(doc.text)
+        for start, end in codes.unread_codes(doc.text, found_codes):
+            _add_span(doc, start, end, "UNREAD_CODE")
+            extraction.doubts.append("diagnosis:unread")
+            evidence = layout.evidence(start, end)
+            if evidence is not None:
+                extraction.evidence.setdefault("diagnosis:unread", evidence)
+        for found in found_codes:
             _add_span(doc, found.start, found.end, "DIAGNOSIS")
             if found.code in seen:
                 continue

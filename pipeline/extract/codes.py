@@ -124,8 +124,12 @@ def _read_candidate(text: str, match: re.Match[str]) -> FoundCode | None:
         fewest = min(changes for _, changes in repairs)
         best = sorted({code for code, changes in repairs if changes == fewest})
         return FoundCode(icd10.dotted(best[0]), match.start(), match.end(), True, len(best) > 1)
-    if _written_as_code(exact, has_dot, in_dx_context, first_is_letter):
-        return FoundCode(icd10.dotted(exact), match.start(), match.end(), False, False)
+    if not first_is_letter:
+        exact = _LETTER_FOR[compact[0]] + exact[1:]  # "$16.5XXD" is written as S16.5XXD
+    if _written_as_code(exact, has_dot, in_dx_context):
+        return FoundCode(
+            icd10.dotted(exact), match.start(), match.end(), not first_is_letter, False
+        )
     return None
 
 
@@ -136,13 +140,13 @@ def _leading_digit_allowed(compact: str, has_dot: bool, in_dx_context: bool) -> 
     return in_dx_context and (has_dot or len(compact) >= 4)
 
 
-def _written_as_code(exact: str, has_dot: bool, in_dx_context: bool, first_is_letter: bool) -> bool:
+def _written_as_code(exact: str, has_dot: bool, in_dx_context: bool) -> bool:
     """A code that is not in the table is still listed when it is plainly written as one.
 
     Undotted letter-and-four-digit strings outside a diagnosis line are HCPCS codes
     (G0283), not diagnoses.
     """
-    if not (first_is_letter and icd10.is_code_shape(exact)):
+    if not icd10.is_code_shape(exact):
         return False
     return (has_dot and len(exact) > 3) or (in_dx_context and len(exact) >= 3)
 
@@ -186,3 +190,61 @@ def _repairs(compact: str) -> list[tuple[str, int]]:
             changes = sum(1 for a, b in zip(candidate, compact.upper(), strict=True) if a != b)
             results.append((candidate, changes))
     return results
+
+
+_DX_LABEL = re.compile(
+    r"icd|\bdx\b|diagnos|assessment|impression|^\s*a\s*:|\bcodes?\b", re.IGNORECASE | re.MULTILINE
+)
+_BLOCK_END = re.compile(
+    r"^\s*(?:plan|p\s*:|rx|treatment|therapy|frequency|freq|duration|prescription|order|"
+    r"signature|insurance|payer|billing|comments?)\b",
+    re.IGNORECASE,
+)
+_CODE_LIKE = re.compile(r"(?<![\w/])(?:[\w$|]{1,3}[.,]\s?[\w|]{1,5}|[\w$|]{4,9})(?![\w/])")
+_DATE_LIKE = re.compile(r"^\d{1,4}[/.\-]\d{1,2}([/.\-]\d{1,4})?$")
+
+
+def unread_codes(text: str, found: list[FoundCode]) -> list[tuple[int, int]]:
+    """Code-like tokens in a diagnosis block that did not read as any code.
+
+    A garbled code ("$13.6XXKD", "423552") would otherwise vanish, and the referral
+    could be accepted on its other codes: these send it to review instead.
+    """
+    taken = [(f.start, f.end) for f in found]
+    suspicious = []
+    for start, end in _diagnosis_blocks(text):
+        for match in _CODE_LIKE.finditer(text, start, end):
+            token = match.group(0)
+            compact = re.sub(r"[\s.,]", "", token)
+            if not _looks_like_code(compact, token):
+                continue
+            if any(s < match.end() and match.start() < e for s, e in taken):
+                continue
+            line_start = text.rfind("\n", 0, match.start()) + 1
+            if _NOT_A_DIAGNOSIS_BEFORE.search(text[line_start : match.start()][-30:]):
+                continue
+            suspicious.append((match.start(), match.end()))
+    return suspicious
+
+
+def _looks_like_code(compact: str, token: str) -> bool:
+    digits = sum(ch.isdigit() for ch in compact)
+    if not 4 <= len(compact) <= 9 or digits < 3 or _DATE_LIKE.match(token.strip()):
+        return False
+    return not compact.isdigit() or 5 <= len(compact) <= 7
+
+
+def _diagnosis_blocks(text: str) -> list[tuple[int, int]]:
+    """From each diagnosis label to the next section label, at most six lines."""
+    blocks = []
+    for label in _DX_LABEL.finditer(text):
+        line_start = text.rfind("\n", 0, label.start()) + 1
+        position, lines = line_start, 0
+        while position < len(text) and lines < 6:
+            line_end = text.find("\n", position)
+            line_end = len(text) if line_end < 0 else line_end
+            if lines and _BLOCK_END.match(text, position):
+                break
+            position, lines = line_end + 1, lines + 1
+        blocks.append((line_start, min(position, len(text))))
+    return blocks

@@ -25,7 +25,7 @@ def ocr_page(
 ) -> tuple[PageText, Image.Image]:
     """Read a page; returns its words and the upright image the boxes refer to."""
     try:
-        rotation, words, upright = _read_upright(image, settings)
+        rotation, words, upright, passes = _read_upright(image, settings)
     except OcrError as exc:
         problem = PageProblem.OCR_TIMEOUT if isinstance(exc, OcrTimeout) else PageProblem.OCR_FAILED
         page = PageText(
@@ -44,6 +44,7 @@ def ocr_page(
         height=upright.height,
         rotation=rotation,
         confidence=words.confidence,
+        ocr_passes=passes,
         words=words.words,
     )
     return page, upright
@@ -56,11 +57,13 @@ def turned(image: Image.Image, clockwise: int) -> Image.Image:
     return image.rotate(-clockwise, expand=True)
 
 
-def _read_upright(image: Image.Image, settings: OcrSettings) -> tuple[int, OcrWords, Image.Image]:
+def _read_upright(
+    image: Image.Image, settings: OcrSettings
+) -> tuple[int, OcrWords, Image.Image, int]:
     first = tesseract.read_words(image, settings)
     sideways = _is_sideways(first)
     if _is_good(first, settings) and not sideways:
-        return 0, first, image
+        return 0, first, image, 1
     readings = {0: (first, image)}
     for rotation in _rotations_to_try(image, settings, sideways):
         candidate = turned(image, rotation)
@@ -70,7 +73,7 @@ def _read_upright(image: Image.Image, settings: OcrSettings) -> tuple[int, OcrWo
     upright_ones = [r for r in readings if not _is_sideways(readings[r][0])] or list(readings)
     best = max(upright_ones, key=lambda r: _score(readings[r][0]))
     words, upright = readings[best]
-    return best, words, upright
+    return best, words, upright, len(readings)
 
 
 def _clear_winner(readings: dict[int, tuple[OcrWords, Image.Image]]) -> bool:

@@ -3,15 +3,15 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 SYSTEM_PACKAGES := tesseract-ocr tesseract-ocr-eng tesseract-ocr-osd fonts-dejavu-core \
-	fonts-dejavu-extra fonts-dkg-handwriting fonts-humor-sans
+	fonts-dejavu-extra fonts-dkg-handwriting fonts-humor-sans postgresql
 STAMP := $(VENV)/.installed
 
 .PHONY: run test lint bench system venv clean
 
 run: system $(STAMP)
-	@mkdir -p inbox
-	@echo "Processing the files in inbox/ (drop referrals there)..."
-	@if ls inbox/* >/dev/null 2>&1; then $(BIN)/referrals process inbox/*; else echo "inbox/ is empty"; fi
+	@mkdir -p inbox data
+	@echo "Intake service: drop referrals (PDF, TIFF, PNG, JPEG, .eml) into $(CURDIR)/inbox"
+	$(BIN)/referrals --config config.toml watch
 
 test: system $(STAMP)
 	$(BIN)/ruff check .

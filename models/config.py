@@ -64,8 +64,31 @@ class RuleSettings(Section):
         return categories
 
 
+class StoreSettings(Section):
+    """``url`` picks a database server (``postgresql+psycopg://user:pw@host/db``).
+
+    Unset means SQLite: the file ``sqlite_path`` (default ``referrals.sqlite3`` in the
+    data folder), so a copied ``config.toml`` keeps everything inside its own folder.
+    """
+
+    url: str | None = None
+    sqlite_path: Path | None = None
+
+
 class WorkerSettings(Section):
     processes: int = Field(default=0, ge=0, description="0 means one per core")
+
+
+class WatchSettings(Section):
+    """How the drop folder is watched and how long a file must sit still before it is taken."""
+
+    polling: bool = Field(default=False, description="poll instead of file events (network shares)")
+    poll_seconds: float = Field(default=1.0, gt=0)
+    settle_seconds: float = Field(default=2.0, ge=0)
+    rescan_seconds: float = Field(default=30.0, gt=0)
+    incomplete_give_up_seconds: float = Field(default=120.0, gt=0)
+    max_attempts: int = Field(default=3, ge=1)
+    retry_seconds: float = Field(default=10.0, gt=0)
 
 
 class LogSettings(Section):
@@ -80,6 +103,8 @@ class Settings(Section):
     ocr: OcrSettings = Field(default_factory=OcrSettings)
     rules: RuleSettings = Field(default_factory=RuleSettings)
     payers: list[PayerEntry] = Field(default_factory=list)
+    store: StoreSettings = Field(default_factory=StoreSettings)
+    watch: WatchSettings = Field(default_factory=WatchSettings)
     workers: WorkerSettings = Field(default_factory=WorkerSettings)
     logging: LogSettings = Field(default_factory=LogSettings)
     base_dir: Path = Path(".")
@@ -87,3 +112,18 @@ class Settings(Section):
     def resolve(self, path: Path) -> Path:
         """A configured path made absolute against the config file's folder."""
         return path if path.is_absolute() else (self.base_dir / path).resolve()
+
+    @property
+    def inbox(self) -> Path:
+        return self.resolve(self.paths.inbox)
+
+    @property
+    def data_dir(self) -> Path:
+        return self.resolve(self.paths.data_dir)
+
+    def database_url(self) -> str:
+        """The store's SQLAlchemy URL: the configured server, else the SQLite file."""
+        if self.store.url:
+            return self.store.url
+        path = self.resolve(self.store.sqlite_path or self.paths.data_dir / "referrals.sqlite3")
+        return f"sqlite:///{path}"

@@ -105,3 +105,120 @@ def _summary(referral: Referral) -> Table:
     for reason in referral.decision.reasons:
         table.add_row("Reason", reason.message)
     return table
+
+
+def _open_store(settings: Settings):
+    from pipeline.store import Store
+
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return Store.open(settings.database_url())
+
+
+@main.command()
+@click.option("--port", type=int, default=None, help="Serve the review web page on this port.")
+@click.pass_obj
+def watch(settings: Settings, port: int | None) -> None:
+    """Run the intake service until SIGTERM or Ctrl-C."""
+    from pipeline.watch.service import IntakeService
+
+    store = _open_store(settings)
+    service = IntakeService(settings, store)
+    service.install_signal_handlers()
+    click.echo(f"Watching {settings.inbox} - drop referrals there. Ctrl-C stops.", err=True)
+    try:
+        service.run()
+    finally:
+        store.close()
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="One JSON object on standard output.")
+@click.pass_obj
+def status(settings: Settings, as_json: bool) -> None:
+    """Counts by state, and whether the store answers."""
+    with _open_store(settings) as store:
+        counts = store.counts()
+        healthy = store.health()
+        quarantined = len(store.quarantined())
+    if as_json:
+        click.echo(json.dumps(counts))
+        return
+    for key, value in counts.items():
+        click.echo(f"{key:14} {value}")
+    click.echo(f"{'quarantined':14} {quarantined}")
+    click.echo(f"{'store':14} {'ok' if healthy else 'NOT ANSWERING'}")
+
+
+@main.command()
+@click.option("--reason", default=None, help="Only items with this reason code.")
+@click.option("--payer", default=None, help="Only items from this payer.")
+@click.pass_obj
+def queue(settings: Settings, reason: str | None, payer: str | None) -> None:
+    """What waits for staff review, oldest first, with the reasons."""
+    from models.referral import REASON_TEXT, ReasonCode
+
+    with _open_store(settings) as store:
+        items = store.review_queue(reason=reason, payer=payer)
+        quarantined = store.quarantined()
+    table = Table("ID", "Received", "Patient", "Payer", "Reasons")
+    for item in items:
+        reasons = "; ".join(
+            REASON_TEXT[ReasonCode(code)] if code in ReasonCode.__members__ else code
+            for code in item.reasons
+        )
+        table.add_row(
+            str(item.id),
+            item.received_at.strftime("%Y-%m-%d %H:%M"),
+            item.patient_name or "-",
+            item.payer_name or "-",
+            reasons,
+        )
+    console = Console()
+    console.print(table)
+    if quarantined:
+        console.print(f"{len(quarantined)} file(s) in quarantine: referrals quarantine list")
+
+
+@main.command()
+@click.argument("document_id", type=int)
+@click.pass_obj
+def show(settings: Settings, document_id: int) -> None:
+    """Print one stored referral record (JSON)."""
+    with _open_store(settings) as store:
+        stored = store.get(document_id)
+    if stored is None:
+        raise click.ClickException(f"no referral with id {document_id}")
+    click.echo(json.dumps(stored.record, indent=2))
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, required=True, help="JSON Lines output.")
+@click.pass_obj
+def export(settings: Settings, as_json: bool) -> None:
+    """Every stored referral record, one JSON object per line."""
+    with _open_store(settings) as store:
+        for record in store.export():
+            sys.stdout.write(json.dumps(record) + "\n")
+
+
+@main.group()
+def quarantine() -> None:
+    """Files that failed for good: list them, or send one back to the queue."""
+
+
+@quarantine.command("list")
+@click.pass_obj
+def quarantine_list(settings: Settings) -> None:
+    with _open_store(settings) as store:
+        for info in store.quarantined():
+            click.echo(f"{info.id}\t{info.original_name}\t{info.last_error or ''}")
+
+
+@quarantine.command("retry")
+@click.argument("document_id", type=int)
+@click.pass_obj
+def quarantine_retry(settings: Settings, document_id: int) -> None:
+    with _open_store(settings) as store:
+        if not store.retry_quarantined(document_id, actor="cli"):
+            raise click.ClickException(f"document {document_id} is not in quarantine")
+    click.echo(f"document {document_id} is queued again")

@@ -11,7 +11,6 @@ from pipeline.store.results import (
     StoredPage,
     StoredReferral,
 )
-from pipeline.store.settings import StoreSettings
 from pipeline.store.store import Store
 
 __all__ = [
@@ -23,7 +22,6 @@ __all__ = [
     "QueueItem",
     "ReviewState",
     "Store",
-    "StoreSettings",
     "StoredPage",
     "StoredReferral",
 ]

@@ -245,6 +245,9 @@ class PayerComponent:
         mentions = payer_rules.payers(text, self.compiled)
         claims = payer_rules.claim_numbers(text)
         chosen = max(mentions, key=lambda m: m.score, default=None)
+        carriers = [m for m in mentions if m.entry.kind == "pip" and m.entry.name != "PIP"]
+        if chosen and chosen.entry.kind == "pip" and carriers:
+            chosen = max(carriers, key=lambda m: m.score)  # "Safeco PIP": the carrier pays
         extraction.payer = Payer(
             name=chosen.entry.name if chosen else None,
             kind=chosen.entry.kind if chosen else None,

@@ -201,6 +201,7 @@ _BLOCK_END = re.compile(
     re.IGNORECASE,
 )
 _CODE_LIKE = re.compile(r"(?<![\w/])(?:[\w$|]{1,3}[.,]\s?[\w|]{1,5}|[\w$|]{4,9})(?![\w/])")
+_PROCEDURE_LINE = re.compile(r"\b(?:cpt|hcpcs|billing|procedures?)\b", re.IGNORECASE)
 _DATE_LIKE = re.compile(r"^\d{1,4}[/.\-]\d{1,2}([/.\-]\d{1,4})?$")
 
 
@@ -221,17 +222,21 @@ def unread_codes(text: str, found: list[FoundCode]) -> list[tuple[int, int]]:
             if any(s < match.end() and match.start() < e for s, e in taken):
                 continue
             line_start = text.rfind("\n", 0, match.start()) + 1
-            if _NOT_A_DIAGNOSIS_BEFORE.search(text[line_start : match.start()][-30:]):
+            before = text[line_start : match.start()]
+            if _NOT_A_DIAGNOSIS_BEFORE.search(before[-30:]) or _PROCEDURE_LINE.search(before):
                 continue
             suspicious.append((match.start(), match.end()))
     return suspicious
 
 
 def _looks_like_code(compact: str, token: str) -> bool:
+    """Mixed letters and digits of a code's length; not dates, years, CPT codes or ZIPs."""
     digits = sum(ch.isdigit() for ch in compact)
     if not 4 <= len(compact) <= 9 or digits < 3 or _DATE_LIKE.match(token.strip()):
         return False
-    return not compact.isdigit() or 5 <= len(compact) <= 7
+    if re.fullmatch(r"\d{1,2},\s?(?:19|20)\d\d", token.strip()):
+        return False  # "Nov 10, 2025"
+    return not compact.isdigit() or 6 <= len(compact) <= 7
 
 
 def _diagnosis_blocks(text: str) -> list[tuple[int, int]]:

@@ -17,11 +17,14 @@ _RX_LABEL = re.compile(
     r"signed|electronically\s+signed)\s*(?:on)?\s*[:\-]?\s*$",
     re.IGNORECASE,
 )
+_SEEN_ON = re.compile(
+    r"\b(?:saw|seen|examined|evaluated|visited)\b[^.\n]{0,60}\bon\s*$", re.IGNORECASE
+)
 _SIGNED_ON = re.compile(r"\bsigned\b.*\bon\s*$", re.IGNORECASE)
 _VISIT_DATE = re.compile(
     r"(?:date\s+of\s+(?:service|visit)|visit\s+date|\bdos\b)\s*[:\-]?\s*$", re.I
 )
-_PLAIN_DATE_LABEL = re.compile(r"(?:^|\s)date\s*[:\-]?\s*$", re.IGNORECASE)
+_PLAIN_DATE_LABEL = re.compile(r"(?:^|\s)dated?\s*[:\-]?\s*$", re.IGNORECASE)
 _NOT_RX = re.compile(
     r"dob|d\.o\.b|birth|born|injur|\bdoi\b|accident|onset|expir|\bexp\b|valid|through|thru|"
     r"until|print|received|sent|fax|page\s*\d|from:|to:|\d{1,2}:\d\d|last\s+visit|appt|"
@@ -55,9 +58,13 @@ def prescription_dates(text: str) -> list[DateMention]:
 
 
 def _score(before: str, line: str, position: float) -> float:
-    nearby = before[-40:]
+    # only what stands between this date and the previous one labels it ("DOB 1/2/80) on")
+    previous = list(DATE_RE.finditer(before))
+    nearby = (before[previous[-1].end() :] if previous else before)[-40:]
     if _RX_LABEL.search(nearby) or _SIGNED_ON.search(before):
         return 3.0
+    if _SEEN_ON.search(before) and not _NOT_RX.search(nearby):
+        return 1.5  # "I saw her on May 2": the visit that produced the order
     if _NOT_RX.search(nearby) or (_NOT_RX.search(line) and not _PLAIN_DATE_LABEL.search(nearby)):
         return -1.0
     if _PLAIN_DATE_LABEL.search(nearby):

@@ -23,6 +23,21 @@ class PlacedWord:
     word: Word
 
 
+def _separator(previous: Word, word: Word) -> str:
+    """A newline between lines; two spaces where a wide gap splits a line into columns.
+
+    The double space lets the rules tell "Dolores Whitehorse   United Healthcare" (two
+    form boxes on one line) from a four-word name.
+    """
+    if word.line != previous.line:
+        return "\n"
+    if previous.bbox and word.bbox:
+        height = max(1.0, previous.bbox[3] - previous.bbox[1])
+        if word.bbox[0] - previous.bbox[2] > 1.5 * height:
+            return "  "
+    return " "
+
+
 class Layout:
     """Text of all pages (lines joined by newlines) and where each word sits in it."""
 
@@ -36,16 +51,16 @@ class Layout:
             if parts:
                 parts.append(PAGE_BREAK)
                 offset += len(PAGE_BREAK)
-            previous_line = None
+            previous: Word | None = None
             for word in page.words:
-                if previous_line is not None:
-                    gap = " " if word.line == previous_line else "\n"
+                if previous is not None:
+                    gap = _separator(previous, word)
                     parts.append(gap)
-                    offset += 1
+                    offset += len(gap)
                 parts.append(word.text)
                 self.words.append(PlacedWord(offset, offset + len(word.text), page.number, word))
                 offset += len(word.text)
-                previous_line = word.line
+                previous = word
         self.text = "".join(parts)
         self._starts = [w.start for w in self.words]
 

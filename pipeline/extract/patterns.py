@@ -39,7 +39,7 @@ DATE = (
     rf"(?:(?P<iso>(?:19|20)\d\d-{_D}{{1,2}}-{_D}{{1,2}})"
     rf"|(?P<num>{_D}{{1,2}}\s?[/.\-]\s?{_D}{{1,2}}\s?[/.\-]\s?(?:{_D}{{4}}|{_D}{{2}}))"
     rf"|(?P<mdy>{_MONTHS}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+(?:19|20)\d\d)"
-    rf"|(?P<dmy>\d{{1,2}}(?:st|nd|rd|th)?\s+{_MONTHS},?\s+(?:19|20)\d\d))"
+    rf"|(?P<dmy>\d{{1,2}}(?:st|nd|rd|th)?[\s\-]+{_MONTHS}[,\s\-]+(?:19|20)\d\d))"
 )
 DATE_RE = re.compile(rf"(?<![\w/.\-]){DATE}(?![\w/\-])", re.IGNORECASE)
 
@@ -64,7 +64,7 @@ def parse_date(match: re.Match[str], *, birth: bool = False) -> date | None:
         if match.group("num"):
             return _numeric(match.group("num").translate(_OCR_DIGITS), birth)
         text = match.group("mdy") or match.group("dmy")
-        return date_parser.parse(text.replace(".", " "), fuzzy=False).date()
+        return date_parser.parse(text.replace(".", " ").replace("-", " "), fuzzy=False).date()
     except (ValueError, OverflowError, date_parser.ParserError):
         return None
 

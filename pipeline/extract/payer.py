@@ -8,8 +8,11 @@ from dataclasses import dataclass
 from models.config import PayerEntry
 
 _LABEL = re.compile(
-    r"(?:insurance|payer|payor|carrier|plan|coverage|billing|bill\s+to|ins\.?)\b", re.I
+    r"(?:insurance|payer|payor|carrier|plan|coverage|billing|bill\s+to|ins\.?)\b"
+    r"(?:\s+(?:is|company|name|carrier))?\s*[:#\-]?\s*$",
+    re.I,
 )
+_ALTERNATIVES = re.compile(r"^\s*(?:/|or\b)", re.I)
 _CLAIM = re.compile(
     r"\bclaim\s*(?:#|no\.?|number|num)?\s*[:#]?\s*(?P<claim>[A-Z0-9][A-Z0-9\-]{3,18}[A-Z0-9])\b",
     re.IGNORECASE,
@@ -65,6 +68,10 @@ def payers(text: str, compiled: list[tuple[PayerEntry, re.Pattern[str]]]) -> lis
                 score += 0.5  # a named auto carrier beats the bare word "PIP"
             if re.search(r"claim", text[match.end() : match.end() + 15], re.I):
                 score += 0.5
+            if _ALTERNATIVES.match(text[match.end() : match.end() + 5]) or before.rstrip().endswith(
+                "/"
+            ):
+                score = 0.2  # a form's printed choice ("L&I / PIP claim #"), not the payer
             found.append(PayerMention(entry, match.start(), match.end(), score))
     return found
 

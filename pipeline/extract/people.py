@@ -17,7 +17,11 @@ _NAME_WORD = (
     r"|[A-ZÀ-Ý]{2,}(?:[\-'’][A-ZÀ-Ý]+)*)"
 )
 _INITIAL = r"[A-Z]\."
-NAME = rf"(?:{_NAME_WORD})(?:\s+(?:{_INITIAL}|{_NAME_WORD})){{1,3}}"
+# Names stay on one line ([ \t], never a newline) and may carry "St." or "van".
+_PARTICLE = r"(?:St\.|Ste\.|van|von|de|del|da|di|le|la|bin|ibn)"
+NAME = (
+    rf"(?:{_NAME_WORD})(?:[ \t]+(?:{_INITIAL}|{_PARTICLE}[ \t]+{_NAME_WORD}|{_NAME_WORD})){{1,3}}"
+)
 LAST_FIRST = (
     rf"(?P<last>{_NAME_WORD}(?:[\-\s](?:{_NAME_WORD}))?),\s*"
     rf"(?P<first>{_NAME_WORD}(?:\s+{_INITIAL}|\s+[A-Z]\b)?)"
@@ -150,7 +154,6 @@ _NOT_NAME_WORDS = {
     "east",
     "west",
     "street",
-    "st",
     "ave",
     "avenue",
     "suite",
@@ -205,12 +208,18 @@ _NOT_NAME_WORDS = {
 }
 PATIENT_LABEL = re.compile(
     r"(?:patient(?:'s)?\s*(?:full\s+)?name|pt\.?\s*name|name\s+of\s+patient|patient|client(?:\s+name)?|"
-    r"member\s+name|insured)\s*[:\-#]?\s*|(?:\bre|\bname)\s*:\s*|(?m:^re\b\.?\s+)|(?m:^name\b\s*)",
+    r"member\s+name|insured)\s*[:\-#]?\s*|(?:\bre|\bname)\s*:\s*|(?m:^re\b\.?\s+)"
+    r"|(?:(?m:^)|(?<=  ))(?:name|pt)\b\.?\s*",
     re.IGNORECASE,
 )
 _PATIENT_IN_PROSE = re.compile(
-    rf"(?:my\s+patient|our\s+patient|the\s+patient|patient|regarding|referring|see|evaluate|treat)"
+    rf"(?:my\s+patient|our\s+patient|the\s+patient|patient|regarding|referring|see|evaluate|"
+    rf"treat|I\s+saw|I\s+examined|seen)"
     rf",?\s+(?:(?:Mr|Mrs|Ms|Miss)\.?\s+)?(?P<name>{NAME})",
+)
+_NAME_BEFORE_BIRTH = re.compile(
+    rf"(?:(?P<last>{_NAME_WORD}(?:[\-\s]{_NAME_WORD})?),\s*(?P<first>{_NAME_WORD})|(?P<name>{NAME}))"
+    r"\s*[,(]?\s*(?:DOB|D\.O\.B|date\s+of\s+birth|born)\b",
 )
 _DOB = re.compile(
     rf"(?:\bDOB|D\.\s?O\.\s?B\.?|date\s+of\s+birth|birth\s*date|birthdate|\bborn(?:\s+on)?)"
@@ -297,6 +306,11 @@ def patients(text: str) -> list[PersonMention]:
         name = clean_name(match.group("name"))
         if name:
             found.append(PersonMention(name, match.start("name"), match.end("name"), None, 1.5))
+    for match in _NAME_BEFORE_BIRTH.finditer(text):
+        written = match.group("name") or f"{match.group('first')} {match.group('last')}"
+        name = clean_name(written)
+        if name:
+            found.append(PersonMention(name, match.start(), match.end(), None, 2.5))
     return found
 
 
@@ -384,11 +398,17 @@ _NEXT_LABEL = re.compile(
 )
 
 
+_LABEL_WORDS = re.compile(
+    r"(?i)(?:DOB|D\.O\.B|Date|Birth\s?date|Birth|Sex|Phone|MRN|Insurance|Carrier|Payer|Plan|Claim|"
+    r"Member|ID|Group|Grp|Credentials?|NPI|Signature|Address|Age|Gender|Tel)\b"
+)
+
+
 def _before_next_label(segment: str) -> str:
     """Cut a line at the next label ("Carrier:", "DOB"): it belongs to another field."""
     stripped = segment.lstrip(" _:\t-|")
     lead = len(segment) - len(stripped)
-    if re.match(r"(?i)(?:DOB|D\.O\.B|Date|Birth|Sex|Phone|MRN)\b", stripped):
+    if re.match(_LABEL_WORDS, stripped):
         return ""
     match = _NEXT_LABEL.search(stripped)
     if match and match.start() > 0:

@@ -137,7 +137,7 @@ def frequencies(text: str) -> list[Mention]:
         if _shorthand_context(text, match):
             values = (int(match.group("n")), None, 1, "wk")
             found.append(Mention(match.start(), match.end(), 3.0, values))
-    return _without_overlaps(found)
+    return _checkbox_marks(text, _without_overlaps(found))
 
 
 def durations(text: str, frequency_spans: list[tuple[int, int]]) -> list[Mention]:
@@ -155,7 +155,7 @@ def durations(text: str, frequency_spans: list[tuple[int, int]]) -> list[Mention
             unit = match.group("unit") or "wk"
             value = float(match.group("d"))
             found.append(Mention(match.start(), match.end(), 3.0, (value, None, _unit(unit))))
-    return _without_overlaps(found)
+    return _checkbox_marks(text, _without_overlaps(found))
 
 
 def visit_counts(text: str) -> list[Mention]:
@@ -227,7 +227,8 @@ def _frequency_score(text: str, start: int, end: int, form: str) -> float:
     if _PAST_THERAPY.search(before[-25:]) or re.search(r"^\s*(?:in|during)\s+(?:19|20)\d\d", after):
         return -1.0
     score = 1.0
-    if _FREQUENCY_LABEL.search(before) or _COMBINED_LABEL.search(before):
+    labels = _label_context(text, start)
+    if _FREQUENCY_LABEL.search(labels) or _COMBINED_LABEL.search(labels):
         score += 2.0
     if _MASSAGE.search(before) or _MASSAGE.search(after):
         score += 1.0
@@ -262,7 +263,8 @@ def _duration_score(text: str, match: re.Match[str], frequency_ends: list[int]) 
     start = match.start()
     before = _clause_before(text, start)
     line = _sentence(text, start, match.end())
-    if _DURATION_LABEL.search(before) or _COMBINED_LABEL.search(before):
+    labels = _label_context(text, start)
+    if _DURATION_LABEL.search(labels) or _COMBINED_LABEL.search(labels):
         return 3.0
     near_frequency = any(0 <= start - end <= 30 for end in frequency_ends)
     between = _since_last_frequency(text, start, frequency_ends)
@@ -283,7 +285,7 @@ def _duration_score(text: str, match: re.Match[str], frequency_ends: list[int]) 
 
 def _shorthand_context(text: str, match: re.Match[str]) -> bool:
     """``2x6`` means 2 a week for 6 weeks in a frequency/duration field or massage order."""
-    before = _clause_before(text, match.start())
+    before = _label_context(text, match.start())
     return bool(
         _FREQUENCY_LABEL.search(before)
         or _COMBINED_LABEL.search(before)
@@ -295,6 +297,52 @@ def _shorthand_context(text: str, match: re.Match[str]) -> bool:
 def _since_last_frequency(text: str, start: int, frequency_ends: list[int]) -> str:
     previous = [end for end in frequency_ends if end <= start]
     return text[max(previous) : start] if previous else ""
+
+
+_CHECKED = re.compile(
+    r"(?:\[\s*[xX✓✔]\s*[\]|)J]?|\(\s*[xX]\s*[\])J|]?|[☒☑✓✔]|(?<![\w/])[xX]J?)"
+    r"\s*(?:other\s*:?\s*)?$",
+    re.IGNORECASE,
+)
+
+
+def _checkbox_marks(text: str, mentions: list[Mention]) -> list[Mention]:
+    """On lines of printed options ("[ ] 1x/week [X] 2x/week"), the ticked one counts.
+
+    A ticked mention (also "[X] Other: 1 mo" on a line of its own) is raised; unticked
+    options on option lines drop out when something is ticked. If nothing is ticked
+    they all stay, disagree, and the referral goes to review as unsure.
+    """
+    by_line: dict[int, list[Mention]] = {}
+    for mention in mentions:
+        by_line.setdefault(text.rfind("\n", 0, mention.start), []).append(mention)
+    ticked = {m for m in mentions if _CHECKED.search(text[max(0, m.start - 14) : m.start])}
+    for line_mentions in by_line.values():
+        if len(line_mentions) >= 2:  # "X 8 weeks" among options is a tick, not "for 8 weeks"
+            ticked.update(m for m in line_mentions if re.match(r"[xX]\s", text[m.start : m.end]))
+    if not ticked:
+        return mentions
+    kept = []
+    for line_mentions in by_line.values():
+        options = len(line_mentions) >= 2
+        for mention in line_mentions:
+            if mention in ticked:
+                kept.append(
+                    Mention(mention.start, mention.end, mention.score + 2.5, mention.values)
+                )
+            elif not options:
+                kept.append(mention)
+    return sorted(kept, key=lambda m: m.start)
+
+
+def _label_context(text: str, start: int) -> str:
+    """The words a value answers to: its own clause, or the label row above its box."""
+    line_start = text.rfind("\n", 0, start) + 1
+    segment = text[line_start:start].split("  ")[-1]
+    if re.search(r"[A-Za-z]{3}", segment) or line_start == 0:
+        return _clause_before(text, start)
+    previous_start = text.rfind("\n", 0, line_start - 1) + 1
+    return text[previous_start : line_start - 1] + " " + segment
 
 
 def _clause_before(text: str, start: int) -> str:

@@ -14,7 +14,8 @@ PNG = "image/png"
 JPEG = "image/jpeg"
 EMAIL = "message/rfc822"
 
-_HEADER_LINE = re.compile(rb"^[A-Za-z][A-Za-z0-9-]*:[ \t]", re.MULTILINE)
+# "Name: value", or a folded header whose value starts on the next, indented line.
+_HEADER_LINE = re.compile(rb"^[A-Za-z][A-Za-z0-9-]*:(?:[ \t]|\r?\n[ \t])", re.MULTILINE)
 _MAIL_HEADERS = (b"from:", b"to:", b"subject:", b"date:", b"mime-version:", b"received:")
 
 

@@ -16,6 +16,9 @@ from PIL import Image
 from models.config import OcrSettings
 from models.document import Word
 
+_SPARSE_MODES = {11, 12}
+_SEGMENT_GAP = 3.0
+
 
 class OcrError(Exception):
     """Tesseract did not produce a result for a page."""
@@ -79,7 +82,11 @@ def read_words(image: Image.Image, settings: OcrSettings, psm: int | None = None
         raise OcrFailed(f"tesseract failed: {exc}") from exc
     except (OSError, ValueError) as exc:
         raise OcrFailed(f"tesseract output could not be read: {type(exc).__name__}") from exc
-    return _words_from_data(data)
+    words = _words_from_data(data)
+    mode = settings.page_segmentation_mode if psm is None else psm
+    if mode in _SPARSE_MODES:
+        words = OcrWords(words=rows_of_words(words.words), confidence=words.confidence)
+    return words
 
 
 def orientation(image: Image.Image, settings: OcrSettings) -> tuple[int, float] | None:
@@ -127,3 +134,35 @@ def _mean_confidence(words: list[Word]) -> float | None:
     if not total:
         return None
     return round(sum(c * n for c, n in weighted) / total, 4)
+
+
+def rows_of_words(words: list[Word]) -> list[Word]:
+    """Lines rebuilt from word boxes, for sparse-text modes that report no reading order.
+
+    Words whose boxes overlap vertically form a row; a wide horizontal gap (a form's
+    second column) starts a new line, so "Carrier: Kaiser" is not glued to the patient.
+    """
+    placed = sorted((w for w in words if w.bbox), key=lambda w: (w.bbox[1] + w.bbox[3]) / 2)
+    rows: list[list[Word]] = []
+    for word in placed:
+        top, bottom = word.bbox[1], word.bbox[3]
+        if rows:
+            row_top = min(w.bbox[1] for w in rows[-1])
+            row_bottom = max(w.bbox[3] for w in rows[-1])
+            overlap = min(bottom, row_bottom) - max(top, row_top)
+            if overlap > 0.5 * min(bottom - top, row_bottom - row_top):
+                rows[-1].append(word)
+                continue
+        rows.append([word])
+    ordered: list[Word] = []
+    line = -1
+    for row in rows:
+        row.sort(key=lambda w: w.bbox[0])
+        height = sorted(w.bbox[3] - w.bbox[1] for w in row)[len(row) // 2]
+        previous_right = None
+        for word in row:
+            if previous_right is None or word.bbox[0] - previous_right > _SEGMENT_GAP * height:
+                line += 1
+            ordered.append(word.model_copy(update={"line": line}))
+            previous_right = word.bbox[2]
+    return ordered

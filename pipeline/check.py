@@ -70,7 +70,9 @@ def decide(  # noqa: PLR0913 - the policy's inputs, each used once
         )
     review = _review_reasons(document, extraction, found, low_confidence)
     real_and_billable = all(d.description is not None and d.billable for d in found)
-    surely_read = not any(m.doubtful for m in extraction.codes)
+    # a code read doubtfully, or one that could not be read at all, might be the
+    # reimbursable one: never reject on an unsure reading, send it to a person
+    surely_read = not any(doubt.startswith("diagnosis:") for doubt in extraction.doubts)
     if real_and_billable and surely_read and not any(d.reimbursable for d in found):
         return Decision(
             status="rejected", reasons=[_reason(ReasonCode.NO_REIMBURSABLE_DIAGNOSIS), *notes]

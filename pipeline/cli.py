@@ -222,3 +222,9 @@ def quarantine_retry(settings: Settings, document_id: int) -> None:
         if not store.retry_quarantined(document_id, actor="cli"):
             raise click.ClickException(f"document {document_id} is not in quarantine")
     click.echo(f"document {document_id} is queued again")
+
+
+from pipeline.web.commands import serve, users  # noqa: E402
+
+main.add_command(users)
+main.add_command(serve)

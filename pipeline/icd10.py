@@ -63,6 +63,21 @@ def facts(code: str) -> CodeFacts:
     )
 
 
+@lru_cache(maxsize=1)
+def _by_description() -> dict[str, tuple[str, ...]]:
+    """Official descriptions (lower case) to the codes that carry them."""
+    index: dict[str, list[str]] = {}
+    for compact in icd.get_all_codes(False):
+        if is_code_shape(compact):
+            index.setdefault(icd.get_description(compact).lower(), []).append(compact)
+    return {text: tuple(codes) for text, codes in index.items()}
+
+
+def codes_described_as(text: str) -> tuple[str, ...]:
+    """The codes whose official description is exactly this text (case aside)."""
+    return _by_description().get(text.strip(" .,;:-()").lower(), ())
+
+
 def category(code: str, description: str | None, rules: RuleSettings) -> Category | None:
     """The contract's category: the first category word the official description contains.
 

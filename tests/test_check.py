@@ -145,3 +145,9 @@ def test_doubtfully_read_code_is_not_rejected(settings) -> None:
 def test_preauth_note_keeps_status(settings) -> None:
     extraction = _extraction(preauth_required=True)
     assert _decide(settings, extraction=extraction) == ("accepted", ["PREAUTH_REQUIRED"])
+
+
+def test_unreadable_code_beside_non_reimbursable_ones_is_not_rejected(settings) -> None:
+    extraction = _extraction(codes=("F41.1",))
+    extraction.doubts = ["diagnosis:unread"]
+    assert _decide(settings, extraction=extraction) == ("needs_review", ["LOW_CONFIDENCE"])

@@ -127,3 +127,20 @@ def test_parties_and_payer(nlp) -> None:
 def test_low_confidence_code_is_doubted(nlp) -> None:
     found = extract(nlp, _read("Dx: S39.012A", confidence=0.2))
     assert found.codes[0].doubtful and found.doubts
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Dx / ICD-10 codes\nS13.8XXA\nPain, unspecified\nPRESCRIPTION",  # R52's cell was lost
+        "Dx: $23.3XXD, $13.6XXKD\nRx: massage",  # a garbled code
+        "A:\n1. 423552\n2. S53.419A\nPlan: massage",
+    ],
+)
+def test_code_that_did_not_read_is_doubted(nlp, text) -> None:
+    assert "diagnosis:unread" in extract(nlp, _read(text)).doubts
+
+
+def test_descriptions_beside_their_codes_are_not_doubted(nlp) -> None:
+    text = "ICD-10: M54.2 Cervicalgia; S39.012A (Strain of muscle, fascia and tendon of lower back)"
+    assert extract(nlp, _read(text)).doubts == []

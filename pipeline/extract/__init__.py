@@ -16,6 +16,7 @@ from models.config import OcrSettings, PayerEntry
 from models.document import ReadDocument
 from models.extraction import CodeMention, Extraction
 from models.referral import Duration, Frequency, Patient, Payer, Prescriber
+from pipeline import icd10
 from pipeline.extract import codes, dates, people, timing
 from pipeline.extract import payer as payer_rules
 from pipeline.extract.layout import Layout
@@ -74,12 +75,15 @@ class CodesComponent:
 
     def __init__(self, field_word_confidence: float) -> None:
         self.threshold = field_word_confidence
+        icd10.codes_described_as("")  # build the description index now, not on a document
 
     def __call__(self, doc: Doc) -> Doc:
         layout, extraction = _layout(doc), doc._.extraction
         seen: set[str] = set()
         found_codes = codes.find_codes(doc.text)
-        for start, end in codes.unread_codes(doc.text, found_codes):
+        suspicious = codes.unread_codes(doc.text, found_codes)
+        suspicious += codes.described_without_code(doc.text, found_codes)
+        for start, end in suspicious:
             _add_span(doc, start, end, "UNREAD_CODE")
             extraction.doubts.append("diagnosis:unread")
             evidence = layout.evidence(start, end)

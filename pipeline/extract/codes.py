@@ -229,6 +229,30 @@ def unread_codes(text: str, found: list[FoundCode]) -> list[tuple[int, int]]:
     return suspicious
 
 
+def described_without_code(text: str, found: list[FoundCode]) -> list[tuple[int, int]]:
+    """Lines of a diagnosis block that are an official description whose code is missing.
+
+    OCR can drop a table cell ("R52 | Pain, unspecified" read as just the description);
+    the referral must then not be accepted on its other codes.
+    """
+    listed = {f.code.replace(".", "") for f in found}
+    missing = []
+    for start, end in _diagnosis_blocks(text):
+        position = start
+        for line in text[start:end].split("\n"):
+            for piece in re.split(r"\s{2,}|;|\(|\)", line):
+                described = icd10.codes_described_as(_without_codes(piece))
+                if described and not listed.intersection(described):
+                    offset = text.find(piece, position)
+                    missing.append((offset, offset + len(piece)))
+            position += len(line) + 1
+    return missing
+
+
+def _without_codes(piece: str) -> str:
+    return CANDIDATE.sub("", piece).strip(" .,;:-")
+
+
 def _looks_like_code(compact: str, token: str) -> bool:
     """Mixed letters and digits of a code's length; not dates, years, CPT codes or ZIPs."""
     digits = sum(ch.isdigit() for ch in compact)
@@ -240,8 +264,8 @@ def _looks_like_code(compact: str, token: str) -> bool:
 
 
 def _diagnosis_blocks(text: str) -> list[tuple[int, int]]:
-    """From each diagnosis label to the next section label, at most six lines."""
-    blocks = []
+    """From each diagnosis label to the next section label, at most six lines (merged)."""
+    blocks: list[tuple[int, int]] = []
     for label in _DX_LABEL.finditer(text):
         line_start = text.rfind("\n", 0, label.start()) + 1
         position, lines = line_start, 0
@@ -251,5 +275,9 @@ def _diagnosis_blocks(text: str) -> list[tuple[int, int]]:
             if lines and _BLOCK_END.match(text, position):
                 break
             position, lines = line_end + 1, lines + 1
-        blocks.append((line_start, min(position, len(text))))
+        end = min(position, len(text))
+        if blocks and line_start <= blocks[-1][1]:
+            blocks[-1] = (blocks[-1][0], max(blocks[-1][1], end))
+        else:
+            blocks.append((line_start, end))
     return blocks

@@ -65,11 +65,26 @@ def _read_upright(
     if _is_good(first, settings) and not sideways:
         return 0, first, image, 1
     readings = {0: (first, image)}
+    if not sideways:
+        # upside down is the common mistake of a fax fed the wrong way: try it first,
+        # and ask OSD (slow, and unsure on faxes) only if that settles nothing
+        upside_down = turned(image, 180)
+        readings[180] = (tesseract.read_words(upside_down, settings), upside_down)
+        if _clear_winner(readings):
+            return _best(readings)
     for rotation in _rotations_to_try(image, settings, sideways):
+        if rotation in readings:
+            continue
         candidate = turned(image, rotation)
         readings[rotation] = (tesseract.read_words(candidate, settings), candidate)
         if _clear_winner(readings):
             break
+    return _best(readings)
+
+
+def _best(
+    readings: dict[int, tuple[OcrWords, Image.Image]],
+) -> tuple[int, OcrWords, Image.Image, int]:
     upright_ones = [r for r in readings if not _is_sideways(readings[r][0])] or list(readings)
     best = max(upright_ones, key=lambda r: _score(readings[r][0]))
     words, upright = readings[best]
@@ -83,7 +98,7 @@ def _clear_winner(readings: dict[int, tuple[OcrWords, Image.Image]]) -> bool:
     not four.
     """
     scores = sorted((_score(words) for words, _ in readings.values()), reverse=True)
-    return len(scores) >= 2 and scores[0] >= 40 and scores[0] > 2.5 * scores[1]
+    return len(scores) >= 2 and scores[0] >= 15 and scores[0] > 2.5 * scores[1]
 
 
 def _is_sideways(reading: OcrWords) -> bool:

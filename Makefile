@@ -3,7 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 SYSTEM_PACKAGES := tesseract-ocr tesseract-ocr-eng tesseract-ocr-osd fonts-dejavu-core \
-	fonts-dejavu-extra fonts-dkg-handwriting fonts-humor-sans postgresql
+	fonts-dejavu-extra fonts-dkg-handwriting fonts-humor-sans postgresql \
+	chromium
 STAMP := $(VENV)/.installed
 
 .PHONY: run test lint bench system venv clean

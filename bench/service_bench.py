@@ -93,6 +93,7 @@ def _rss_kib(session: int) -> int:
 
 
 def run_service(faxes: list[Path], folder: Path) -> dict:
+    folder.mkdir(parents=True, exist_ok=True)
     config = folder / "config.toml"
     text = (
         (PROJECT / "config.toml")

@@ -272,6 +272,14 @@ def test_correcting_the_duration_accepts_and_is_audited(site):
         "duration": "x 6 wks",
         "note": "duration phoned in by the clinic",
     }
+    unsure = "LOW_CONFIDENCE" in stored_codes(record)
+    preview = client.post(f"{path}/preview", data=form).json()
+    if unsure:  # the pipeline doubted some text: it stays in review until staff check it
+        assert preview["status"] == "needs_review"
+        assert preview["reasons"] == ["Part of the document was hard to read; please check it"]
+    else:
+        assert preview["status"] == "accepted"
+    form["text_checked"] = "1"
     preview = client.post(f"{path}/preview", data=form).json()
     assert preview["ok"] and preview["status"] == "accepted"
     assert store.get(ids["fax"]).status == "needs_review"  # a preview saves nothing
@@ -293,6 +301,10 @@ def test_correcting_the_duration_accepts_and_is_audited(site):
         f"{path}/correct", data=form | {"duration": "soon", "csrf": token_of(client, path)}
     )
     assert bad.status_code == 400 and "cannot read" in bad.text
+
+
+def stored_codes(record: dict) -> list[str]:
+    return [reason["code"] for reason in record["decision"]["reasons"]]
 
 
 def test_reject_with_reason_and_send_back(site):

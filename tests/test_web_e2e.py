@@ -142,6 +142,9 @@ def test_review_in_a_browser(served, page):
     # Correcting the missing duration, in the clinic's shorthand.
     page.fill("#f-duration", "x 6 wks")
     expect(page.locator("#duration-normal")).to_have_text("6 weeks")
+    if "LOW_CONFIDENCE" in [r["code"] for r in stored.record["decision"]["reasons"]]:
+        expect(page.locator("#preview")).to_contain_text("hard to read")
+        page.check("input[name=text_checked]")  # staff checked the doubted text
     expect(page.locator("#preview")).to_contain_text("If saved: accepted")
     page.click("#save")
     expect(page.locator("#status")).to_have_text("accepted")
@@ -154,6 +157,7 @@ def test_review_in_a_browser(served, page):
     page.fill("#code-1", "S16.1XXA")
     expect(page.locator("#code-1 ~ .code-facts")).to_contain_text("reimbursable")
     page.fill("#f-duration", "x 6 wks")
+    page.check("input[name=text_checked]")
     page.click("#save")
     expect(page.locator("#status")).to_have_text("accepted")
     assert store.get(ids["misread"]).record["diagnoses"][0]["code"] == "S16.1XXA"

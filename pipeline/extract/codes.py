@@ -242,11 +242,16 @@ def described_without_code(text: str, found: list[FoundCode]) -> list[tuple[int,
         for line in text[start:end].split("\n"):
             for piece in re.split(r"\s{2,}|;|\(|\)", line):
                 described = icd10.codes_described_as(_without_codes(piece))
-                if described and not listed.intersection(described):
+                if described and not _covered(described, listed):
                     offset = text.find(piece, position)
                     missing.append((offset, offset + len(piece)))
             position += len(line) + 1
     return missing
+
+
+def _covered(described: tuple[str, ...], listed: set[str]) -> bool:
+    """A description of S16.1 is answered by S16.1XXA (its child) on the referral."""
+    return any(d.startswith(c) or c.startswith(d) for d in described for c in listed)
 
 
 def _without_codes(piece: str) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -27,9 +28,6 @@ MAX_LOCK = timedelta(hours=1)
 MAX_NAME = 128
 
 _hasher = PasswordHasher()
-# Verified against when the name is unknown, so that a wrong name costs as long as a wrong
-# password and the timing does not tell which names exist.
-_DUMMY_HASH = _hasher.hash("no such user: this hash only evens out the timing")
 
 
 class AccountError(ValueError):
@@ -104,7 +102,7 @@ def sign_in(store: Store, name: str, password: str) -> SignIn:
     with _writes(store) as session:
         row = session.scalars(select(UserRow).where(UserRow.name == name)).one_or_none()
         if row is None:
-            _verify(_DUMMY_HASH, password)
+            _verify(_dummy_hash(), password)
             return SignIn()
         if row.locked_until is not None and row.locked_until > now:
             return SignIn(locked_for=row.locked_until - now)
@@ -120,6 +118,13 @@ def sign_in(store: Store, name: str, password: str) -> SignIn:
         if _hasher.check_needs_rehash(row.password_hash):
             row.password_hash = _hasher.hash(password)
         return SignIn(user=User(name=row.name, role=Role(row.role)))
+
+
+@cache
+def _dummy_hash() -> str:
+    """Verified against when the name is unknown, so that a wrong name costs as long as a
+    wrong password and the timing does not tell which names exist."""
+    return _hasher.hash("no such user: this hash only evens out the timing")
 
 
 def _verify(hashed: str, password: str) -> bool:

@@ -228,3 +228,7 @@ from pipeline.web.commands import serve, users  # noqa: E402
 
 main.add_command(users)
 main.add_command(serve)
+
+from pipeline.report.commands import report  # noqa: E402
+
+main.add_command(report)

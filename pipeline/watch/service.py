@@ -35,6 +35,10 @@ log = logging.getLogger("referrals.watch")
 
 _TICK_SECONDS = 0.2
 _STOP_GRACE_SECONDS = 120.0
+# Intake work per turn of the loop: a burst of files must not starve the workers.
+_INTAKE_SECONDS = 0.3
+# Documents handed to the pool per worker: one running, one waiting, so none idles.
+_QUEUED_PER_WORKER = 2
 
 
 class _InboxEvents(FileSystemEventHandler):
@@ -118,8 +122,9 @@ class IntakeService:
                 self._pending.add(self.events.get_nowait())
             except queue.Empty:
                 break
+        budget_end = time.monotonic() + _INTAKE_SECONDS
         for path in sorted(self._pending):
-            if self.stopping.is_set():
+            if self.stopping.is_set() or time.monotonic() > budget_end:
                 return
             self._consider(path)
 
@@ -148,7 +153,7 @@ class IntakeService:
         self.tracker.forget(path)
 
     def _dispatch(self, pool: ProcessPoolExecutor) -> ProcessPoolExecutor:
-        free = self.workers - len(self._inflight)
+        free = self.workers * _QUEUED_PER_WORKER - len(self._inflight)
         if free <= 0 or self.stopping.is_set():
             return pool
         for job in self.store.claim_next(free):

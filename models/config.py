@@ -6,8 +6,10 @@ with a message naming it, instead of failing deep inside a worker hours later.
 
 from __future__ import annotations
 
+from datetime import time
 from pathlib import Path
 from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -96,6 +98,48 @@ class LogSettings(Section):
     json_lines: bool = False
 
 
+class ReportSettings(Section):
+    """The daily report of rejected referrals (``referrals report``) and its e-mail delivery.
+
+    The report is written each day at ``at`` (clinic time) for the day before. E-mail is
+    sent when ``smtp_host`` and ``recipients`` are set; the SMTP password is read from the
+    environment variable named by ``smtp_password_env``, never from this file.
+    """
+
+    timezone: str = "America/Los_Angeles"
+    at: time = time(6, 30)
+    out_dir: Path | None = Field(default=None, description="default: data folder / reports")
+    pdf: bool = False
+    catch_up_days: int = Field(default=14, ge=1, description="most missed days written at once")
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_starttls: bool = True
+    smtp_user: str | None = None
+    smtp_password_env: str = "REFERRALS_SMTP_PASSWORD"
+    smtp_timeout_seconds: float = Field(default=30.0, gt=0)
+    sender: str = "referrals@localhost"
+    recipients: list[str] = Field(default_factory=list)
+    send_attempts: int = Field(default=3, ge=1)
+    retry_seconds: float = Field(default=30.0, ge=0, description="first back-off; doubles")
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, name: str) -> str:
+        try:
+            ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {name!r}") from exc
+        return name
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def email_enabled(self) -> bool:
+        return bool(self.smtp_host and self.recipients)
+
+
 class Settings(Section):
     """Everything the program reads from ``config.toml``."""
 
@@ -107,6 +151,7 @@ class Settings(Section):
     watch: WatchSettings = Field(default_factory=WatchSettings)
     workers: WorkerSettings = Field(default_factory=WorkerSettings)
     logging: LogSettings = Field(default_factory=LogSettings)
+    report: ReportSettings = Field(default_factory=ReportSettings)
     base_dir: Path = Path(".")
 
     def resolve(self, path: Path) -> Path:

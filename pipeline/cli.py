@@ -118,17 +118,38 @@ def _open_store(settings: Settings):
 @click.option("--port", type=int, default=None, help="Serve the review web page on this port.")
 @click.pass_obj
 def watch(settings: Settings, port: int | None) -> None:
-    """Run the intake service until SIGTERM or Ctrl-C."""
+    """Run the intake service until SIGTERM or Ctrl-C (with --port, the review page too)."""
+    from pipeline.report.delivery import ReportScheduler
     from pipeline.watch.service import IntakeService
 
     store = _open_store(settings)
     service = IntakeService(settings, store)
     service.install_signal_handlers()
+    scheduler = ReportScheduler(settings, store)
+    scheduler.start()
+    if port is not None:
+        _serve_in_background(settings, port)
     click.echo(f"Watching {settings.inbox} - drop referrals there. Ctrl-C stops.", err=True)
     try:
         service.run()
     finally:
+        scheduler.stop()
         store.close()
+
+
+def _serve_in_background(settings: Settings, port: int) -> None:
+    """The review web page in a thread of the service, on its own store connection."""
+    import threading
+
+    import uvicorn
+
+    from pipeline.web.app import create_app
+
+    app = create_app(settings, _open_store(settings))
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    server.install_signal_handlers = lambda: None  # the service owns SIGTERM and Ctrl-C
+    threading.Thread(target=server.run, name="review-web", daemon=True).start()
+    click.echo(f"Review page on http://127.0.0.1:{port}/", err=True)
 
 
 @main.command()

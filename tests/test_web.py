@@ -383,3 +383,18 @@ def test_users_command_reads_password_from_stdin(tmp_path: Path, settings):
             assert sign_in(client, "erin", "a long enough secret").status_code == 303
             assert client.get("/queue").status_code == 200
     assert (tmp_path / "data" / "web-secret.key").stat().st_mode & 0o077 == 0
+
+
+def test_daily_report_is_linked_from_the_review_page(site):
+    client, _store, _ids, data_dir = site
+    sign_in(client)
+    assert 'href="/reports/latest"' in client.get("/queue").text
+    assert client.get("/reports/latest").status_code == 404  # none written yet
+    folder = data_dir / "reports"  # the report's default folder under the data folder
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "rejected-2026-11-25.html").write_text("<p>older</p>")
+    (folder / "rejected-2026-11-26.html").write_text("<style>p{}</style><p>newest</p>")
+    response = client.get("/reports/latest")
+    assert response.status_code == 200 and "newest" in response.text
+    assert "style-src 'unsafe-inline'" in response.headers["content-security-policy"]
+    assert "script-src" not in response.headers["content-security-policy"]

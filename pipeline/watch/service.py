@@ -157,26 +157,18 @@ class IntakeService:
         if free <= 0 or self.stopping.is_set():
             return pool
         for job in self.store.claim_next(free):
-            archived = str(self.archive.absolute(job.archive_path))
+            arguments = (
+                job.id,
+                str(self.archive.absolute(job.archive_path)),
+                job.original_name,
+                job.sha256,
+                str(self.data_dir),
+            )
             try:
-                future = pool.submit(
-                    process_document,
-                    job.id,
-                    archived,
-                    job.original_name,
-                    job.sha256,
-                    str(self.data_dir),
-                )
-            except BrokenProcessPool:
+                future = pool.submit(process_document, *arguments)
+            except BrokenProcessPool:  # a worker died (OOM, kill): start a fresh pool
                 pool = self._pool()
-                future = pool.submit(
-                    process_document,
-                    job.id,
-                    archived,
-                    job.original_name,
-                    job.sha256,
-                    str(self.data_dir),
-                )
+                future = pool.submit(process_document, *arguments)
             self._inflight[future] = job.id
         return pool
 

@@ -27,6 +27,8 @@ from pipeline.store import Store, StoredReferral
 from pipeline.web import accounts, evidence, lists, review
 from pipeline.web.security import SessionMiddleware, csrf_ok, load_secret
 
+REPORT_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'"
+
 HERE = Path(__file__).resolve().parent
 REVIEW_CODES = [c for c in ReasonCode if c != ReasonCode.PREAUTH_REQUIRED]
 REJECT_CODES = [
@@ -201,6 +203,24 @@ def create_app(settings: Settings, store: Store) -> FastAPI:
             request, "files.html", quarantined=store.quarantined(), unreadable=unreadable,
             now=datetime.now(UTC), counts=store.counts(), view="files",
         )  # fmt: skip
+
+    @staff.get("/reports/latest")
+    async def latest_report(request: Request) -> Response:
+        """The newest daily report of rejected referrals, as the service wrote it.
+
+        Served by day only (never a path from the request); the report is static HTML
+        with its own styles, so it gets a policy that allows those and nothing else.
+        """
+        from pipeline.report.delivery import report_dir
+
+        reports = sorted(report_dir(settings).glob("rejected-????-??-??.html"))
+        if not reports:
+            raise StarletteHTTPException(404, "No daily report has been written yet")
+        return FileResponse(
+            reports[-1],
+            media_type="text/html",
+            headers={"content-security-policy": REPORT_CSP},
+        )
 
     @staff.post("/files/{document_id}/retry")
     async def retry(request: Request, document_id: int) -> Response:

@@ -77,7 +77,8 @@ class SessionMiddleware:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
                 for name, value in HEADERS.items():
-                    headers[name] = value
+                    if name not in headers:  # a route may set a stricter policy of its own
+                        headers[name] = value
                 if secure:
                     headers["strict-transport-security"] = "max-age=31536000"
                 if fresh or scope["session"] != before:

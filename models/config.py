@@ -36,7 +36,7 @@ class OcrSettings(Section):
     pdf_render_dpi: int = Field(default=300, ge=72, le=600)
     max_page_pixels: int = Field(default=60_000_000, gt=0)
     max_pages: int = Field(default=50, ge=1)
-    upright_confidence: float = Field(default=0.80, ge=0, le=1)
+    upright_confidence: float = Field(default=0.55, ge=0, le=1)
     low_confidence: float = Field(default=0.60, ge=0, le=1)
     field_word_confidence: float = Field(default=0.45, ge=0, le=1)
     min_text_characters: int = Field(default=25, ge=1)

@@ -69,7 +69,9 @@ def served(tmp_path: Path, settings: Settings, processed: dict[str, Processed]):
     ids = {
         "fax": save(store, data_dir, "fax-order.tif", fax),
         "letter": save(store, data_dir, "rx-letter.pdf", processed["rx-letter.pdf"]),
-        "misread": save(store, data_dir, "fax-misread.tif", with_wrong_code(fax), "c" * 64),
+        "misread": save(
+            store, data_dir, "fax-misread.tif", without_frequency(with_wrong_code(fax)), "c" * 64
+        ),
         "other": save(store, data_dir, "fax-other.tif", renamed(fax, "Ana Other"), "b" * 64),
     }
     add_user(store, "dana", "reviewer", PASSWORD)
@@ -100,6 +102,20 @@ def page():
         yield page
         browser.close()
         assert not [e for e in errors if "Content Security Policy" in e], errors
+
+
+def without_frequency(done: Processed) -> Processed:
+    """The fax as if its frequency line had been lost (MISSING_FREQUENCY)."""
+    from models.referral import REASON_TEXT, Reason, ReasonCode
+
+    referral = done.referral.model_copy(deep=True)
+    referral.frequency = None
+    missing = ReasonCode.MISSING_FREQUENCY
+    referral.decision.reasons = [
+        *referral.decision.reasons,
+        Reason(code=missing, message=REASON_TEXT[missing]),
+    ]
+    return Processed(referral=referral, read=done.read)
 
 
 def test_review_in_a_browser(served, page):
@@ -151,16 +167,20 @@ def test_review_in_a_browser(served, page):
     expect(page.locator(".history")).to_contain_text("dana corrected: accepted")
     assert store.get(ids["fax"]).record["duration"]["value"] == 6
 
-    # A misread code: checked as typed, then corrected with the duration.
+    # A misread code and a missing frequency: checked as typed, then corrected.
     page.goto(f"{base}/referrals/{ids['misread']}")
     expect(page.locator("#status")).to_have_text("needs review")
     page.fill("#code-1", "S16.1XXA")
     expect(page.locator("#code-1 ~ .code-facts")).to_contain_text("reimbursable")
+    page.fill("#f-frequency", "2x/wk")
+    expect(page.locator("#frequency-normal")).to_contain_text("2")
     page.fill("#f-duration", "x 6 wks")
     page.check("input[name=text_checked]")
     page.click("#save")
     expect(page.locator("#status")).to_have_text("accepted")
-    assert store.get(ids["misread"]).record["diagnoses"][0]["code"] == "S16.1XXA"
+    corrected = store.get(ids["misread"]).record
+    assert corrected["diagnoses"][0]["code"] == "S16.1XXA"
+    assert corrected["frequency"]["count"] == 2 and corrected["frequency"]["period_unit"] == "wk"
 
     # Rejecting another, with a reason chosen from the list.
     page.goto(f"{base}/referrals/{ids['other']}")

@@ -29,7 +29,7 @@ from pipeline.store import Store
 from pipeline.store.store import utcnow
 from pipeline.watch.archive import Archive
 from pipeline.watch.inbox import StabilityTracker, refusal
-from pipeline.watch.work import WorkResult, process_document, start_worker
+from pipeline.watch.work import WorkResult, process_document, start_worker, worker_ready
 
 log = logging.getLogger("referrals.watch")
 
@@ -108,9 +108,13 @@ class IntakeService:
         return observer
 
     def _pool(self) -> ProcessPoolExecutor:
-        return ProcessPoolExecutor(
+        """A pool whose workers are started now: the executor would otherwise start them
+        on the first document, and a burst would wait for spaCy and the code table."""
+        pool = ProcessPoolExecutor(
             max_workers=self.workers, initializer=start_worker, initargs=(self.settings,)
         )
+        wait([pool.submit(worker_ready) for _ in range(self.workers)])
+        return pool
 
     def _take_stable_files(self) -> None:
         now = time.monotonic()

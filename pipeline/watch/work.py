@@ -39,6 +39,11 @@ def start_worker(settings: Settings) -> None:
     _pipeline = Pipeline(settings)
 
 
+def worker_ready() -> bool:
+    """A no-op task: submitting one per worker makes the pool start them all."""
+    return _pipeline is not None
+
+
 def process_document(
     document_id: int, archived: str, original_name: str, sha256: str, data_dir: str
 ) -> WorkResult:

@@ -15,17 +15,9 @@ from rich.table import Table
 from models.config import Settings
 from models.referral import Referral
 from pipeline import logs
+from pipeline.cli_options import parse_day
 from pipeline.config import ConfigError, load_settings
 from pipeline.process import process_many
-
-
-def _parse_day(_ctx: click.Context, _param: click.Parameter, value: str | None) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError as exc:
-        raise click.BadParameter("use YYYY-MM-DD") from exc
 
 
 @click.group()
@@ -58,7 +50,7 @@ def main(ctx: click.Context, config_path: Path, log_json: bool) -> None:
 @click.option(
     "--json", "as_json", is_flag=True, help="One JSON record per file on standard output."
 )
-@click.option("--today", callback=_parse_day, help="The date that date checks use (YYYY-MM-DD).")
+@click.option("--today", callback=parse_day, help="The date that date checks use (YYYY-MM-DD).")
 @click.pass_obj
 def process(settings: Settings, paths: tuple[Path, ...], as_json: bool, today: date | None) -> None:
     """Read, extract and check each file; print its referral record."""

@@ -8,20 +8,14 @@ from pathlib import Path
 import click
 
 from models.config import Settings
+from pipeline.cli_options import parse_day
 from pipeline.store import Store
 
 
-def _day(_ctx: click.Context, _param: click.Parameter, value: str | None) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError as exc:
-        raise click.BadParameter("use YYYY-MM-DD") from exc
-
-
 @click.command()
-@click.option("--date", "day", callback=_day, help="The day (default: yesterday, clinic time).")
+@click.option(
+    "--date", "day", callback=parse_day, help="The day (default: yesterday, clinic time)."
+)
 @click.option(
     "--out", type=click.Path(path_type=Path), default=None, help="Folder (default: data/reports)."
 )

@@ -49,6 +49,17 @@ def counts(session: Session) -> dict[str, int]:
     return totals
 
 
+def by_status(session: Session, status: str, limit: int) -> list[QueueItem]:
+    """Decided referrals with one status (the review page's lists), newest change first."""
+    query = (
+        _listing()
+        .where(ReferralRow.status == status)
+        .order_by(ReferralRow.updated_at.desc(), DocumentRow.id.desc())
+        .limit(limit)
+    )
+    return [_queue_item(*row) for row in session.execute(query)]
+
+
 def review_queue(session: Session, reason: str | None, payer: str | None) -> list[QueueItem]:
     """Referrals waiting for staff, oldest first, optionally by reason code or payer."""
     query = _listing().where(

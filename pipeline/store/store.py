@@ -175,6 +175,10 @@ class Store:
         with self._read() as session:
             return queries.review_queue(session, reason, payer)
 
+    def by_status(self, status: str, limit: int = 200) -> list[QueueItem]:
+        with self._read() as session:
+            return queries.by_status(session, status, limit)
+
     def quarantined(self) -> list[DocumentInfo]:
         with self._read() as session:
             return queries.quarantined(session)

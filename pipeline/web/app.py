@@ -24,7 +24,7 @@ from starlette.responses import Response
 from models.config import Settings
 from models.referral import REASON_TEXT, ReasonCode
 from pipeline.store import Store, StoredReferral
-from pipeline.web import accounts, evidence, lists, review
+from pipeline.web import accounts, evidence, review
 from pipeline.web.security import SessionMiddleware, csrf_ok, load_secret
 
 REPORT_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'"
@@ -181,7 +181,7 @@ def create_app(settings: Settings, store: Store) -> FastAPI:
     async def by_status(request: Request, status: str = "accepted") -> Response:
         if status not in ("accepted", "rejected", "needs_review"):
             return PlainTextResponse("Unknown status", 400)
-        items = lists.by_status(store, status)
+        items = store.by_status(status)
         return render(
             request, "queue.html", items=items, view=status, reason="", payer="", payers=[],
             reason_codes=[], title=status.replace("_", " ").capitalize(),

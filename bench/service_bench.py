@@ -27,7 +27,7 @@ from PIL import Image
 
 from pipeline.config import default_settings
 from pipeline.read import image as page_images
-from pipeline.read.tesseract import arguments
+from pipeline.read.tesseract import arguments, write_netpbm
 from pipeline.store import Store
 from pipeline.store.settings import sqlite_url
 from synth.generate import generate
@@ -56,8 +56,8 @@ def bare_tesseract(faxes: list[Path], workers: int) -> float:
                     page_images.open_image(path.read_bytes(), settings), settings
                 )
             )
-            target = Path(folder) / f"{path.stem}.png"
-            prepared.save(target)
+            target = Path(folder) / f"{path.stem}.pnm"
+            write_netpbm(prepared, target)  # the uncompressed form the pipeline hands tesseract
             pages.append(target)
         env = {**os.environ, "OMP_THREAD_LIMIT": "1"}
 

@@ -39,6 +39,9 @@ class OcrSettings(Section):
     upright_confidence: float = Field(default=0.55, ge=0, le=1)
     low_confidence: float = Field(default=0.60, ge=0, le=1)
     field_word_confidence: float = Field(default=0.45, ge=0, le=1)
+    reread_doubtful: bool = Field(
+        default=True, description="read low-confidence codes and timings a second time"
+    )
     min_text_characters: int = Field(default=25, ge=1)
 
 

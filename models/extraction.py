@@ -34,3 +34,11 @@ class Extraction(BaseModel):
     evidence: dict[str, Evidence] = Field(
         default_factory=dict, description="field name to where its value stood"
     )
+    unsure: dict[str, Evidence] = Field(
+        default_factory=dict,
+        description="doubts that rest only on low OCR confidence, with where the words stood;"
+        " a second reading of that spot can settle them",
+    )
+    confirmed: list[str] = Field(
+        default_factory=list, description="doubts a second reading settled"
+    )

@@ -25,6 +25,7 @@ from pipeline.check import build_referral
 from pipeline.extract import build_nlp, extract
 from pipeline.read import ReadResult, read_file
 from pipeline.read.tesseract import limit_threads
+from pipeline.verify import settle_doubts
 
 log = logging.getLogger("referrals.process")
 
@@ -57,6 +58,8 @@ class Pipeline:
             )
         document = read.document
         extraction = self._extract(document)
+        if extraction is not None and read.images and self.settings.ocr.reread_doubtful:
+            extraction = settle_doubts(extraction, read.images, self.settings.ocr)
         referral = build_referral(
             document, extraction, self.settings.rules, self.settings.ocr.low_confidence
         )
@@ -67,6 +70,7 @@ class Pipeline:
                 "status": referral.decision.status,
                 "reasons": [r.code.value for r in referral.decision.reasons],
                 "pages": document.source.pages,
+                "doubts_settled": len(extraction.confirmed) if extraction else 0,
             },
         )
         return Processed(referral=referral, read=read)

@@ -124,9 +124,22 @@ def test_parties_and_payer(nlp) -> None:
     assert str(found.rx_date) == "2026-11-18"
 
 
+def test_npi_in_the_row_under_its_column_label(nlp) -> None:
+    text = "Prescriber  Credentials  NPI\nFatima Whitfield  MD  2348087471\nSignature"
+    assert extract(nlp, _read(text)).prescriber.npi == "2348087471"
+    phone_under_label = "Phone  NPI\n2065550142\nSignature"  # fails the check digit
+    assert extract(nlp, _read(phone_under_label)).prescriber.npi is None
+
+
 def test_low_confidence_code_is_doubted(nlp) -> None:
     found = extract(nlp, _read("Dx: S39.012A", confidence=0.2))
     assert found.codes[0].doubtful and found.doubts
+    assert "diagnosis:S39.012A" in found.unsure  # low confidence alone: a re-read may settle it
+
+
+def test_conflicting_frequencies_are_not_left_to_a_reread(nlp) -> None:
+    found = extract(nlp, _read("Massage 2x/week\nMassage 3x/week", confidence=0.2))
+    assert "frequency" in found.doubts and "frequency" not in found.unsure
 
 
 @pytest.mark.parametrize(

@@ -97,7 +97,8 @@ class CodesComponent:
             evidence = layout.evidence(found.start, found.end)
             if evidence is None:
                 continue
-            doubtful = found.ambiguous or _doubtful(layout, found.start, found.end, self.threshold)
+            faint = _doubtful(layout, found.start, found.end, self.threshold)
+            doubtful = found.ambiguous or faint
             extraction.codes.append(
                 CodeMention(
                     code=found.code, evidence=evidence, repaired=found.repaired, doubtful=doubtful
@@ -105,6 +106,8 @@ class CodesComponent:
             )
             if doubtful:
                 extraction.doubts.append(f"diagnosis:{found.code}")
+            if faint and not found.ambiguous:
+                extraction.unsure[f"diagnosis:{found.code}"] = evidence
         return doc
 
 
@@ -151,8 +154,11 @@ class TimingComponent:
         evidence = layout.evidence(mention.start, mention.end)
         if evidence is not None:
             extraction.evidence[field] = evidence
-        if conflict or _doubtful(layout, mention.start, mention.end, self.threshold):
+        faint = _doubtful(layout, mention.start, mention.end, self.threshold)
+        if conflict or faint:
             extraction.doubts.append(field)
+        if faint and not conflict and evidence is not None:
+            extraction.unsure[field] = evidence
 
 
 class PartiesComponent:

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from pipeline import icd10
 
 CANDIDATE = re.compile(
-    r"(?<![\w$#/])(?<!\d-)(?<!\d\.)"
-    r"(?P<raw>[A-Za-z$58][0-9OoIlSsBZzGg|][0-9A-Za-z|]"
+    r"(?<![\w$§#/])(?<!\d-)(?<!\d\.)"
+    r"(?P<raw>[A-Za-z$§58][0-9OoIlSsBZzGg|][0-9A-Za-z|]"
     r"(?:\s?\.\s?[0-9A-Za-z|]{1,4}|[0-9A-Za-z|]{1,4})?)"
     r"(?![\w/])(?!-\d)(?!\.\d)"
     r"(?!\s*(?:weeks?|wks?|months?|mos?|days?|visits?|sessions?|mg|lbs?|x\b|%))"
@@ -30,10 +30,20 @@ _NOT_A_DIAGNOSIS_BEFORE = re.compile(
     r"unit|apt|room|box)\s*(?:#|no\.?|number|code)?\s*[:#]?\s*$",
     re.IGNORECASE,
 )
-_LETTER_FOR = {"5": "S", "$": "S", "8": "B", "0": "O", "1": "I", "2": "Z", "6": "G", "|": "I"}
+_LETTER_FOR = {
+    "5": "S",
+    "$": "S",
+    "§": "S",
+    "8": "B",
+    "0": "O",
+    "1": "I",
+    "2": "Z",
+    "6": "G",
+    "|": "I",
+}
 # A leading S or B misread as 5, 8 or $ is repaired wherever the code is dotted; other
 # leading digits (1 for I, 0 for O) only on a diagnosis line, where numbers are rarer.
-_SAFE_LEADING = {"5", "8", "$"}
+_SAFE_LEADING = {"5", "8", "$", "§"}
 _DIGIT_FOR = {
     "O": "0",
     "o": "0",
@@ -200,7 +210,7 @@ _BLOCK_END = re.compile(
     r"signature|insurance|payer|billing|comments?)\b",
     re.IGNORECASE,
 )
-_CODE_LIKE = re.compile(r"(?<![\w/])(?:[\w$|]{1,3}[.,]\s?[\w|]{1,5}|[\w$|]{4,9})(?![\w/])")
+_CODE_LIKE = re.compile(r"(?<![\w/])(?:[\w$§|]{1,3}[.,]\s?[\w|]{1,5}|[\w$§|]{4,9})(?![\w/])")
 _PROCEDURE_LINE = re.compile(r"\b(?:cpt|hcpcs|billing|procedures?)\b", re.IGNORECASE)
 _DATE_LIKE = re.compile(r"^\d{1,4}[/.\-]\d{1,2}([/.\-]\d{1,4})?$")
 

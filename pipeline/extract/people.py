@@ -237,6 +237,8 @@ _PRESCRIBER_LABEL = re.compile(
 _DOCTOR = re.compile(rf"\bDr\.?\s+(?P<name>{NAME})")
 _NAME_WITH_CREDENTIALS = re.compile(rf"(?P<name>{NAME})\s*,?\s+{CREDENTIALS}")
 _NPI = re.compile(r"\bNPI\s*(?:#|no\.?|number|num)?\s*[:#]?\s*(?P<npi>[0-9OoIl|]{10})(?!\d)", re.I)
+# a form's table: "Prescriber  Credentials  NPI" on one line, the values on the next
+_NPI_BELOW = re.compile(r"\bNPI\b[^\n]*\n[^\n]*?(?<![\w-])(?P<npi>[0-9OoIl|]{10})(?![\w-])", re.I)
 _SIGN_OFF = re.compile(
     r"sincerely|regards|signature|signed|electronically|thank you|respectfully", re.I
 )
@@ -269,11 +271,12 @@ def npi_is_valid(npi: str) -> bool:
 def npis(text: str) -> list[tuple[str, int, int]]:
     """Labelled NPIs that pass the check digit (after undoing O/0 and l/1 confusions)."""
     found = []
-    for match in _NPI.finditer(text):
-        value = match.group("npi").translate(_OCR_DIGITS)
-        if npi_is_valid(value):
-            found.append((value, match.start("npi"), match.end("npi")))
-    return found
+    for pattern in (_NPI, _NPI_BELOW):
+        for match in pattern.finditer(text):
+            value = match.group("npi").translate(_OCR_DIGITS)
+            if npi_is_valid(value):
+                found.append((value, match.start("npi"), match.end("npi")))
+    return sorted(set(found), key=lambda f: f[1])
 
 
 def clean_name(raw: str) -> str | None:

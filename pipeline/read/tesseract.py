@@ -8,7 +8,12 @@ a page problem in the record instead of a traceback.
 from __future__ import annotations
 
 import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
 
 import pytesseract
 from PIL import Image
@@ -17,6 +22,7 @@ from models.config import OcrSettings
 from models.document import Word
 
 _SPARSE_MODES = {11, 12}
+_NETPBM_MODES = {"1", "L", "RGB"}
 _SEGMENT_GAP = 3.0
 
 
@@ -65,13 +71,14 @@ def read_words(image: Image.Image, settings: OcrSettings, psm: int | None = None
     """OCR one page image into words with boxes and confidences (0-1)."""
     _use_command(settings)
     try:
-        data = pytesseract.image_to_data(
-            image,
-            lang=settings.languages,
-            config=arguments(settings, psm),
-            timeout=settings.page_timeout_seconds,
-            output_type=pytesseract.Output.DICT,
-        )
+        with page_file(image) as path:
+            data = pytesseract.image_to_data(
+                path,
+                lang=settings.languages,
+                config=arguments(settings, psm),
+                timeout=settings.page_timeout_seconds,
+                output_type=pytesseract.Output.DICT,
+            )
     except pytesseract.TesseractNotFoundError as exc:
         raise TesseractMissing(f"tesseract not found: {settings.tesseract_cmd}") from exc
     except pytesseract.TesseractError as exc:
@@ -93,15 +100,37 @@ def orientation(image: Image.Image, settings: OcrSettings) -> tuple[int, float] 
     """Tesseract's OSD guess: (clockwise degrees to turn the page upright, confidence)."""
     _use_command(settings)
     try:
-        osd = pytesseract.image_to_osd(
-            image,
-            config="--psm 0",
-            timeout=settings.page_timeout_seconds,
-            output_type=pytesseract.Output.DICT,
-        )
+        with page_file(image) as path:
+            osd = pytesseract.image_to_osd(
+                path,
+                config="--psm 0",
+                timeout=settings.page_timeout_seconds,
+                output_type=pytesseract.Output.DICT,
+            )
     except (pytesseract.TesseractError, RuntimeError, OSError, ValueError):
         return None  # OSD finds too few characters on sparse or noisy pages
     return int(osd.get("rotate", 0)) % 360, float(osd.get("orientation_conf", 0.0))
+
+
+@contextmanager
+def page_file(image: Image.Image) -> Iterator[str]:
+    """The page written where tesseract can read it, as uncompressed Netpbm.
+
+    pytesseract would write PNG, and compressing a noisy 300 dpi scan took longer than
+    tesseract took to read it (measured 1.8 s against 1.5 s for one page); a PGM file is
+    written in milliseconds and tesseract reads it as fast.
+    """
+    with tempfile.NamedTemporaryFile(prefix="referral-page-", suffix=".pnm") as handle:
+        write_netpbm(image, handle)
+        handle.flush()
+        yield handle.name
+
+
+def write_netpbm(image: Image.Image, target: Path | BinaryIO) -> None:
+    """PBM, PGM or PPM by the image's mode (other modes become RGB)."""
+    if image.mode not in _NETPBM_MODES:
+        image = image.convert("RGB")
+    image.save(target, format="PPM")
 
 
 def _use_command(settings: OcrSettings) -> None:

@@ -1,0 +1,72 @@
+"""The verify stage reads a doubted value again with the real tesseract.
+
+A doubt is settled only when the second reading gives the very same value; a value the
+page does not bear, a doubt of another kind, or a tesseract that fails leave it standing.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PIL import Image, ImageDraw, ImageFont
+
+from models.extraction import CodeMention, Extraction
+from models.referral import Evidence, Frequency
+from pipeline.verify import settle_doubts
+
+FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
+LINES = ["Diagnosis: S16.1XXA neck strain", "Massage 2x/week for 6 weeks"]
+
+
+def _page() -> tuple[Image.Image, list[tuple[float, float, float, float]]]:
+    """A 300 dpi page with two lines; the boxes of ``S16.1XXA`` and ``2x/week``."""
+    page = Image.new("L", (2550, 1000), 255)
+    draw = ImageDraw.Draw(page)
+    font = ImageFont.truetype(FONT, 42)
+    boxes = []
+    for i, (line, word) in enumerate(zip(LINES, ["S16.1XXA", "2x/week"], strict=True)):
+        x, y = 200, 200 + 120 * i
+        draw.text((x, y), line, font=font, fill=0)
+        before = line[: line.index(word)]
+        left = x + draw.textlength(before, font=font)
+        boxes.append((left, y, left + draw.textlength(word, font=font), y + 50))
+    return page, boxes
+
+
+def _doubted(code: str, code_box, frequency_box) -> Extraction:
+    code_evidence = Evidence(page=1, text=code, bbox=code_box)
+    frequency_evidence = Evidence(page=1, text="2x/week", bbox=frequency_box)
+    return Extraction(
+        codes=[CodeMention(code=code, evidence=code_evidence, doubtful=True)],
+        frequency=Frequency(count=2, period=1, period_unit="wk", text="2x/week"),
+        doubts=[f"diagnosis:{code}", "frequency", "duration"],
+        unsure={f"diagnosis:{code}": code_evidence, "frequency": frequency_evidence},
+        evidence={"frequency": frequency_evidence},
+    )
+
+
+def test_a_second_reading_that_agrees_settles_the_doubt(settings) -> None:
+    page, (code_box, frequency_box) = _page()
+    settled = settle_doubts(_doubted("S16.1XXA", code_box, frequency_box), {1: page}, settings.ocr)
+    assert settled.doubts == ["duration"]  # a doubt not about reading stays
+    assert set(settled.confirmed) == {"diagnosis:S16.1XXA", "frequency"}
+    assert not settled.codes[0].doubtful
+
+
+def test_a_second_reading_that_differs_keeps_the_doubt(settings) -> None:
+    page, (code_box, frequency_box) = _page()
+    first = _doubted("S16.1XXD", code_box, frequency_box)  # the page says S16.1XXA
+    first.frequency = Frequency(count=3, period=1, period_unit="wk", text="3x/week")
+    settled = settle_doubts(first, {1: page}, settings.ocr)
+    assert set(settled.doubts) == {"diagnosis:S16.1XXD", "frequency", "duration"}
+    assert settled.confirmed == [] and settled.codes[0].doubtful
+
+
+def test_a_failing_tesseract_leaves_every_doubt(settings, tmp_path: Path) -> None:
+    broken = tmp_path / "tesseract"
+    broken.write_text("#!/bin/sh\nexit 1\n")
+    broken.chmod(0o755)
+    ocr = settings.ocr.model_copy(update={"tesseract_cmd": str(broken)})
+    page, (code_box, frequency_box) = _page()
+    settled = settle_doubts(_doubted("S16.1XXA", code_box, frequency_box), {1: page}, ocr)
+    assert set(settled.doubts) == {"diagnosis:S16.1XXA", "frequency", "duration"}

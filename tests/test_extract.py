@@ -45,6 +45,10 @@ def _read(text: str, confidence: float | None = None) -> ReadDocument:
         ("CPT 97124, 97140; HCPCS G0283. NPI 1234567893. Claim # BK48213", []),
         ("Call (206) 555-0142, Seattle WA 98102", []),
         ("Dx: M54.2 Cervicalgia; M54.2 again", ["M54.2"]),
+        ("Diagnosis (ICD-10): 1.M54.41; 2.$13.5XXD", ["M54.41", "S13.5XXD"]),  # list numbers
+        ("Ibuprofen 1.5 mg; Dx 2.5S39", []),
+        ("Diagnoses: harassment on the job (256.81); scoliosis (M41,26)", ["Z56.81", "M41.26"]),
+        ("Diagnosis: M54.5 since 2025; temp 100.4 F", ["M54.5"]),
     ],
 )
 def test_codes(nlp, text, codes) -> None:

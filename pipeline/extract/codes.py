@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from pipeline import icd10
 
 CANDIDATE = re.compile(
-    r"(?<![\w$§#/])(?<!\d-)(?<!\d\.)"
-    r"(?P<raw>[A-Za-z$§58][0-9OoIlSsBZzGg|][0-9A-Za-z|]"
-    r"(?:\s?\.\s?[0-9A-Za-z|]{1,4}|[0-9A-Za-z|]{1,4})?)"
+    r"(?<![\w$§#/])(?<!\d-)(?:(?<!\d\.)|(?=[A-Za-z$§]))"  # "1.M54.41": a list number
+    r"(?P<raw>[A-Za-z$§0-2568][0-9OoIlSsBZzGg|][0-9A-Za-z|]"
+    r"(?:\s?\.\s?[0-9A-Za-z|]{1,4}|,[0-9]{1,4}|[0-9A-Za-z|]{1,4})?)"
     r"(?![\w/])(?!-\d)(?!\.\d)"
     r"(?!\s*(?:weeks?|wks?|months?|mos?|days?|visits?|sessions?|mg|lbs?|x\b|%))"
 )
@@ -111,8 +111,8 @@ def _joined_with_tail(text: str, found: FoundCode) -> FoundCode:
 
 def _read_candidate(text: str, match: re.Match[str]) -> FoundCode | None:
     raw = match.group("raw")
-    compact = re.sub(r"\s?\.\s?", "", raw)
-    has_dot = "." in raw
+    compact = re.sub(r"\s?\.\s?|,", "", raw)
+    has_dot = "." in raw or "," in raw  # "M41,26": the dot read as a comma
     if sum(ch.isdigit() for ch in compact[1:]) < 2:
         return None  # words such as "Sol" or "BIG" repair into codes; real codes carry digits
     line_start = text.rfind("\n", 0, match.start()) + 1
@@ -134,6 +134,8 @@ def _read_candidate(text: str, match: re.Match[str]) -> FoundCode | None:
         fewest = min(changes for _, changes in repairs)
         best = sorted({code for code, changes in repairs if changes == fewest})
         return FoundCode(icd10.dotted(best[0]), match.start(), match.end(), True, len(best) > 1)
+    if not first_is_letter and compact[0] not in _SAFE_LEADING:
+        return None  # "100.4" (a temperature) is no code: 0, 1, 2, 6 count only when it exists
     if not first_is_letter:
         exact = _LETTER_FOR[compact[0]] + exact[1:]  # "$16.5XXD" is written as S16.5XXD
     if _written_as_code(exact, has_dot, in_dx_context):
@@ -147,6 +149,10 @@ def _leading_digit_allowed(compact: str, has_dot: bool, in_dx_context: bool) -> 
     """Whether a code that starts with a digit may be a misread letter."""
     if compact[0] in _SAFE_LEADING and has_dot and len(compact) >= 5:
         return True
+    if compact[0] not in _SAFE_LEADING:
+        # 1 for I, 0 for O, 2 for Z, 6 for G: only a dotted code on a diagnosis line, so
+        # that a year ("2025" would be Z02.5) or a phone number never turns into a code
+        return in_dx_context and has_dot
     return in_dx_context and (has_dot or len(compact) >= 4)
 
 

@@ -92,6 +92,17 @@ def _rss_kib(session: int) -> int:
     return total
 
 
+def _wait_until_ready(log: Path, limit: float = 120.0) -> None:
+    """Until the service says its workers are up (spaCy and the code table loaded)."""
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        if b"service ready" in log.read_bytes():
+            time.sleep(1.0)  # and the report catch-up that starts beside it
+            return
+        time.sleep(0.2)
+    raise click.ClickException("the service did not get ready in time")
+
+
 def run_service(faxes: list[Path], folder: Path) -> dict:
     folder.mkdir(parents=True, exist_ok=True)
     config = folder / "config.toml"
@@ -114,7 +125,7 @@ def run_service(faxes: list[Path], folder: Path) -> dict:
         stderr=log,
         start_new_session=True,
     )
-    time.sleep(4)  # let the service and its workers start; the burst is what is measured
+    _wait_until_ready(folder / "service.log")  # the burst is measured, not the start-up
     dropped = datetime.now(UTC)
     started = time.perf_counter()
     for path in staged.iterdir():

@@ -33,6 +33,7 @@ class OcrSettings(Section):
     page_segmentation_mode: int = Field(default=3, ge=0, le=13)
     page_timeout_seconds: float = Field(default=90, gt=0)
     target_dpi: int = Field(default=300, ge=100, le=600)
+    upscale_filter: Literal["bilinear", "bicubic", "lanczos"] = "lanczos"
     pdf_render_dpi: int = Field(default=300, ge=72, le=600)
     max_page_pixels: int = Field(default=60_000_000, gt=0)
     max_pages: int = Field(default=50, ge=1)

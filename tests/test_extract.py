@@ -49,6 +49,10 @@ def _read(text: str, confidence: float | None = None) -> ReadDocument:
         ("Ibuprofen 1.5 mg; Dx 2.5S39", []),
         ("Diagnoses: harassment on the job (256.81); scoliosis (M41,26)", ["Z56.81", "M41.26"]),
         ("Diagnosis: M54.5 since 2025; temp 100.4 F", ["M54.5"]),
+        ("Assessment:\n1. $40.011D Contusion of shoulder\n2. $93524A ,", ["S40.011D", "S93.524A"]),
+        ("Dx:\nM54.5\nR52", ["M54.5", "R52"]),  # a list of codes goes on without its label
+        ("18417 Pacific Hwy S, Federal W VA B02 Beatriz Whitfield, PA-C", []),
+        ("Paid $12500 deposit", []),
     ],
 )
 def test_codes(nlp, text, codes) -> None:
@@ -84,6 +88,13 @@ def test_code_evidence_keeps_written_text_and_box(nlp) -> None:
             None,
         ),
         ("Patient reports pain for 3 months. Follow up in 8 weeks.", None, None),
+        (
+            "Massage 2 times per week for 6 mos.\nPrevious massage\n1x/wk for 4 weeks in 2023.",
+            (2, None, 1, "wk"),
+            (6, None, "mo"),
+        ),
+        ("Comments: Chiropractic care 3x/wk x 2 wks after the injury. RTC in 6 wks", None, None),
+        ("- Referral to medical massage 3 x.6.", (3, None, 1, "wk"), (6, None, "wk")),
     ],
 )
 def test_frequency_and_duration(nlp, text, frequency, duration) -> None:
@@ -133,6 +144,13 @@ def test_npi_in_the_row_under_its_column_label(nlp) -> None:
     assert extract(nlp, _read(text)).prescriber.npi == "2348087471"
     phone_under_label = "Phone  NPI\n2065550142\nSignature"  # fails the check digit
     assert extract(nlp, _read(phone_under_label)).prescriber.npi is None
+
+
+def test_signature_block_name_above_its_npi(nlp) -> None:
+    letter = "Questions? Call us.\nBest regards,\nDWONe\nChloe McAllister\nNPI #: 1194172072"
+    assert extract(nlp, _read(letter)).prescriber.name == "Chloe McAllister"
+    staff_mail = "Thank you,\nKayla Smith\nPuget Sound Medical Group"  # the sender, no NPI
+    assert extract(nlp, _read(staff_mail)).prescriber.name is None
 
 
 def test_low_confidence_code_is_doubted(nlp) -> None:

@@ -68,6 +68,14 @@ def test_turned_pages_are_set_upright(pipeline, generated) -> None:
     assert all((c + t) % 360 == 0 or c == t for c, t in zip(corrections, turns, strict=True))
 
 
+def test_blank_fax_page_is_read_once(pipeline, tmp_path) -> None:
+    path = tmp_path / "blank.tif"
+    Image.new("1", (1728, 1078), 1).save(path, compression="group4", dpi=(204, 98))
+    processed = pipeline.process(path)
+    assert [p.ocr_passes for p in processed.read.document.pages] == [1]  # no turning blank paper
+    assert processed.referral.decision.reasons[0].code.value == "UNREADABLE_DOCUMENT"
+
+
 def test_exif_orientation_is_applied(pipeline, tmp_path) -> None:
     upright = Image.open(SAMPLES / "fax-order.tif").convert("L")
     upright = upright.resize((upright.width, upright.height * 2))

@@ -78,10 +78,16 @@ def find_codes(text: str) -> list[FoundCode]:
     """Every code written in the text, in order of appearance (duplicates kept)."""
     found: list[FoundCode] = []
     for match in CANDIDATE.finditer(text):
-        result = _read_candidate(text, match)
+        listed = bool(found) and _follows(text, found[-1].end, match.start())
+        result = _read_candidate(text, match, listed)
         if result is not None:
             found.append(_joined_with_tail(text, result))
     return found
+
+
+def _follows(text: str, previous_end: int, start: int) -> bool:
+    """On the line of the previous code or the next one: a list of diagnoses goes on."""
+    return text.count("\n", previous_end, start) <= 1
 
 
 _TAIL = re.compile(r" (?P<tail>[0-9A-Za-z]{1,3})(?![\w.])")
@@ -109,7 +115,7 @@ def _joined_with_tail(text: str, found: FoundCode) -> FoundCode:
     return FoundCode(icd10.dotted(leaves[0]), found.start, tail.end(), True, False)
 
 
-def _read_candidate(text: str, match: re.Match[str]) -> FoundCode | None:
+def _read_candidate(text: str, match: re.Match[str], listed: bool = False) -> FoundCode | None:
     raw = match.group("raw")
     compact = re.sub(r"\s?\.\s?|,", "", raw)
     has_dot = "." in raw or "," in raw  # "M41,26": the dot read as a comma
@@ -120,13 +126,15 @@ def _read_candidate(text: str, match: re.Match[str]) -> FoundCode | None:
     if _NOT_A_DIAGNOSIS_BEFORE.search(before[-30:]):
         return None
     context = _context(text, match.start(), match.end())
-    in_dx_context = bool(_DIAGNOSIS_CONTEXT.search(context))
+    in_dx_context = listed or bool(_DIAGNOSIS_CONTEXT.search(context))
     first_is_letter = compact[0].isalpha()
     if compact[0] == "x":
         return None  # a lower-case x before a number is a multiplication ("x10 weeks")
     if not first_is_letter and not _leading_digit_allowed(compact, has_dot, in_dx_context):
         return None
     exact = compact.upper()
+    if len(exact) == 3 and not has_dot and not in_dx_context:
+        return None  # "B02" in a garbled letterhead or a suite number is no diagnosis
     if icd10.is_code_shape(exact) and icd10.exists(exact):
         return FoundCode(icd10.dotted(exact), match.start(), match.end(), False, False)
     repairs = _repairs(compact)
@@ -149,6 +157,8 @@ def _leading_digit_allowed(compact: str, has_dot: bool, in_dx_context: bool) -> 
     """Whether a code that starts with a digit may be a misread letter."""
     if compact[0] in _SAFE_LEADING and has_dot and len(compact) >= 5:
         return True
+    if compact[0] in "$§" and len(compact) >= 6 and compact[-1].isalpha():
+        return True  # "$93524A": money never ends in a 7th-character letter
     if compact[0] not in _SAFE_LEADING:
         # 1 for I, 0 for O, 2 for Z, 6 for G: only a dotted code on a diagnosis line, so
         # that a year ("2025" would be Z02.5) or a phone number never turns into a code

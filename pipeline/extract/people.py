@@ -352,6 +352,7 @@ def prescribers(text: str, patient_name: str | None) -> list[PersonMention]:
                     name, match.start("name"), match.end(), _credential(match.group("cred")), 1.0
                 )
             )
+    found.extend(_signature_block_names(text))
     for match in _DOCTOR.finditer(text):
         name = clean_name(match.group("name"))
         if name:
@@ -359,6 +360,39 @@ def prescribers(text: str, patient_name: str | None) -> list[PersonMention]:
     if patient_name:
         found = [m for m in found if m.name.lower() != patient_name.lower()]
     return found
+
+
+_NAME_LINE = re.compile(
+    rf"^[ \t]*(?:Dr\.?\s+)?(?P<name>{NAME})(?:\s*,?\s*{CREDENTIALS})?[ \t]*$", re.M
+)
+_NPI_LINE = re.compile(r"^[^\n]{0,12}\bNPI\b", re.M | re.I)
+
+
+def _signature_block_names(text: str) -> list[PersonMention]:
+    """A name alone on its line right above an NPI line: a letter's signature block
+    ("Best regards, / <scribble> / Chloe McAllister / NPI #: ..."), with no label.
+
+    Only the NPI anchors it: a sign-off alone is followed as often by the name of the
+    clinic's staff member who sent the e-mail, who is no prescriber.
+    """
+    found = []
+    for npi_line in _NPI_LINE.finditer(text):
+        start = _lines_back(text, npi_line.start(), 1)
+        for match in _NAME_LINE.finditer(text, start, npi_line.start()):
+            raw = " ".join(match.group("name").split())
+            name = clean_name(raw)
+            if name and len(name.split()) == len(raw.split()):  # nothing trimmed: no "Group"
+                credentials = _credential(match.group("cred")) if match.group("cred") else None
+                found.append(
+                    PersonMention(name, match.start("name"), match.end(), credentials, 2.0)
+                )
+    return found
+
+
+def _lines_back(text: str, position: int, lines: int) -> int:
+    for _ in range(lines):
+        position = max(0, text.rfind("\n", 0, max(0, position - 1)))
+    return position
 
 
 def _name_after(

@@ -62,7 +62,7 @@ _ABBREVIATIONS = {
     "qm": (1, 1, "mo"),
 }
 SHORTHAND = re.compile(
-    r"(?<![\w./])(?P<n>[1-5])\s?[xX×*]\s?(?P<d>\d{1,2})(?!\s*(?:/|per\b|times|x\b|%|mg|lbs?\b|in\b|"
+    r"(?<![\w./])(?P<n>[1-5])\s?[xX×*]\s?[.,]?(?P<d>\d{1,2})(?!\s*(?:/|per\b|times|x\b|%|mg|lbs?\b|in\b|"
     r"inch|cm|mm|\"|'|[.,]\d|[-–]\d|\d))(?:\s*(?P<unit>weeks?|wks?|months?|mos?))?\b",
 )
 DURATION = re.compile(
@@ -101,6 +101,11 @@ _MEDICATION = re.compile(
 _PAST_THERAPY = re.compile(
     r"\b(?:pt|physical therapy|chiro\w*|previous\w*|prior|history|hx|tried|completed|had|"
     r"last year|ago|did|attended|was|were|in\s+(?:19|20)\d\d|(?:19|20)\d\d)\b",
+    re.I,
+)
+# "2x/week in 2023", "1x/wk for 4 weeks in 2023": a year right after is past therapy
+_IN_A_YEAR = re.compile(
+    r"^\s*(?:(?:for|x)\s*\d+(?:\s*-\s*\d+)?\s*[a-z]+\.?\s*)?(?:in|during)\s+(?:19|20)\d\d\b",
     re.I,
 )
 _NOT_TREATMENT = re.compile(
@@ -224,7 +229,7 @@ def _frequency_score(text: str, start: int, end: int, form: str) -> float:
         return -1.0
     if re.search(r"\b(?:follow[\s-]?up|f/u|recheck|re-?eval\w*|return)\b", before, re.I):
         return -1.0
-    if _PAST_THERAPY.search(before[-25:]) or re.search(r"^\s*(?:in|during)\s+(?:19|20)\d\d", after):
+    if _PAST_THERAPY.search(before[-25:]) or _IN_A_YEAR.search(text[end : end + 40]):
         return -1.0
     score = 1.0
     labels = _label_context(text, start)
@@ -261,6 +266,8 @@ def _duration_score(text: str, match: re.Match[str], frequency_ends: list[int]) 
     ):
         return -1.0
     start = match.start()
+    if re.match(r"\s*(?:in|during)\s+(?:19|20)\d\d\b", text[match.end() : match.end() + 20]):
+        return -1.0  # "for 4 weeks in 2023": therapy that is over
     before = _clause_before(text, start)
     line = _sentence(text, start, match.end())
     labels = _label_context(text, start)
@@ -319,7 +326,12 @@ def _checkbox_marks(text: str, mentions: list[Mention]) -> list[Mention]:
     ticked = {m for m in mentions if _CHECKED.search(text[max(0, m.start - 14) : m.start])}
     for line_mentions in by_line.values():
         if len(line_mentions) >= 2:  # "X 8 weeks" among options is a tick, not "for 8 weeks"
-            ticked.update(m for m in line_mentions if re.match(r"[xX]\s", text[m.start : m.end]))
+            ticked.update(
+                m
+                for m in line_mentions
+                if m.score >= 0  # "Chiropractic 3x/wk x 2 wks" is history, not an option
+                and re.match(r"[xX]\s", text[m.start : m.end])
+            )
     if not ticked:
         return mentions
     kept = []

@@ -66,6 +66,13 @@ def iter_frames(image: Image.Image, settings: OcrSettings) -> Iterator[Image.Ima
         yield prepare_for_ocr(upright, _resolution(frame), settings)
 
 
+_FILTERS = {
+    "bilinear": Image.Resampling.BILINEAR,
+    "bicubic": Image.Resampling.BICUBIC,
+    "lanczos": Image.Resampling.LANCZOS,
+}
+
+
 def prepare_for_ocr(
     image: Image.Image, dpi: tuple[float, float] | None, settings: OcrSettings
 ) -> Image.Image:
@@ -83,7 +90,7 @@ def prepare_for_ocr(
     scale = min(2.0, settings.target_dpi / x_dpi) if x_dpi < settings.target_dpi * 0.9 else 1.0
     size = (round(width * scale), round(height * scale))
     if size != gray.size:
-        gray = gray.resize(size, Image.Resampling.LANCZOS)
+        gray = gray.resize(size, _FILTERS[settings.upscale_filter])
     return gray
 
 

@@ -61,6 +61,8 @@ def _read_upright(
     image: Image.Image, settings: OcrSettings
 ) -> tuple[int, OcrWords, Image.Image, int]:
     first = tesseract.read_words(image, settings)
+    if not first.words:
+        return 0, first, image, 1  # a blank page: turning it finds no text either
     sideways = _is_sideways(first)
     if _is_good(first, settings) and not sideways:
         return 0, first, image, 1

@@ -87,6 +87,7 @@ class IntakeService:
         )
         observer = self._observer()
         pool = self._pool()
+        log.info("service ready", extra={"workers": self.workers})
         try:
             while not self.stopping.is_set():
                 self._take_stable_files()

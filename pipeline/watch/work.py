@@ -57,18 +57,22 @@ def process_document(
     folder.mkdir(parents=True, exist_ok=True)
     image_paths = {}
     for number, image in images.items():
-        target = folder / f"{number}.png"
-        _for_display(image).save(target.with_suffix(".tmp.png"), compress_level=1)
-        target.with_suffix(".tmp.png").replace(target)
+        target = folder / f"{number}.jpg"
+        staged = target.with_suffix(".tmp.jpg")
+        _for_display(image).save(staged, quality=_DISPLAY_QUALITY)
+        staged.replace(target)
         image_paths[number] = str(target.relative_to(data_dir))
     return WorkResult(document_id, processed.referral, document.pages, image_paths)
 
 
 _DISPLAY_WIDTH = 1700
+# JPEG, not PNG: measured on a 300 dpi page, 0.016 s to write instead of 0.05-0.12 s,
+# and 0.3-0.45 MB instead of 0.26-1.3 MB for the review page to load; text stays crisp.
+_DISPLAY_QUALITY = 90
 
 
 def _for_display(image):
-    """Half resolution is plenty on a screen and saves a second a page of PNG work.
+    """Half resolution is plenty on a screen and saves a second a page of image work.
 
     Boxes stay in the pipeline's pixels: the review page places them in percentages
     of the stored page size, so they land on the same spot of the smaller picture.

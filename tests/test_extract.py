@@ -95,6 +95,9 @@ def test_code_evidence_keeps_written_text_and_box(nlp) -> None:
         ),
         ("Comments: Chiropractic care 3x/wk x 2 wks after the injury. RTC in 6 wks", None, None),
         ("- Referral to medical massage 3 x.6.", (3, None, 1, "wk"), (6, None, "wk")),
+        ("medical massage monthly x 2-3-mo.", (1, None, 1, "mo"), (2, 3, "mo")),
+        ("Massage weekly, a 6-week course", (1, None, 1, "wk"), (6, None, "wk")),
+        ("Freq  Duration\n1TO 2 TMES A WEEK | X 2 MONTHS", (1, 2, 1, "wk"), (2, None, "mo")),
     ],
 )
 def test_frequency_and_duration(nlp, text, frequency, duration) -> None:
@@ -149,6 +152,8 @@ def test_npi_in_the_row_under_its_column_label(nlp) -> None:
 def test_signature_block_name_above_its_npi(nlp) -> None:
     letter = "Questions? Call us.\nBest regards,\nDWONe\nChloe McAllister\nNPI #: 1194172072"
     assert extract(nlp, _read(letter)).prescriber.name == "Chloe McAllister"
+    signed = extract(nlp, _read("Provider signature:\nOlivia Yamamoto D.C.\nNPI #: 2330307242"))
+    assert (signed.prescriber.name, signed.prescriber.credentials) == ("Olivia Yamamoto", "DC")
     staff_mail = "Thank you,\nKayla Smith\nPuget Sound Medical Group"  # the sender, no NPI
     assert extract(nlp, _read(staff_mail)).prescriber.name is None
 

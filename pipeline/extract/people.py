@@ -16,7 +16,7 @@ _NAME_WORD = (
     r"(?:[A-ZÀ-Ý](?:'[A-ZÀ-Ý])?[a-zà-ÿ]+(?:[A-ZÀ-Ý][a-zà-ÿ]+)?(?:[\-'’][A-ZÀ-Ý]?[a-zà-ÿ]+)*"
     r"|[A-ZÀ-Ý]{2,}(?:[\-'’][A-ZÀ-Ý]+)*)"
 )
-_INITIAL = r"[A-Z]\."
+_INITIAL = r"[A-Z]\.(?![A-Z]\.)"  # "D.C." after a name is credentials, not an initial
 # Names stay on one line ([ \t], never a newline) and may carry "St." or "van".
 _PARTICLE = r"(?:St\.|Ste\.|van|von|de|del|da|di|le|la|bin|ibn)"
 NAME = (
@@ -379,14 +379,24 @@ def _signature_block_names(text: str) -> list[PersonMention]:
     for npi_line in _NPI_LINE.finditer(text):
         start = _lines_back(text, npi_line.start(), 1)
         for match in _NAME_LINE.finditer(text, start, npi_line.start()):
-            raw = " ".join(match.group("name").split())
-            name = clean_name(raw)
-            if name and len(name.split()) == len(raw.split()):  # nothing trimmed: no "Group"
-                credentials = _credential(match.group("cred")) if match.group("cred") else None
+            words, credentials = _split_credentials(match.group("name").split())
+            if match.group("cred"):
+                credentials = _credential(match.group("cred"))
+            name = clean_name(" ".join(words))
+            if name and len(name.split()) == len(words):  # nothing trimmed: no "Group"
                 found.append(
                     PersonMention(name, match.start("name"), match.end(), credentials, 2.0)
                 )
     return found
+
+
+def _split_credentials(words: list[str]) -> tuple[list[str], str | None]:
+    """ "Patrick Johansson MD" or "Olivia Yamamoto D. O.": the name greedily took them."""
+    for size in (2, 1):
+        tail = "".join(words[-size:])
+        if len(words) > size + 1 and re.fullmatch(CREDENTIALS, tail):
+            return words[:-size], _credential(tail)
+    return words, None
 
 
 def _lines_back(text: str, position: int, lines: int) -> int:

@@ -17,7 +17,8 @@ _UNIT_WEEK = r"(?:weeks?|wks?|wk\.|w)"
 _UNIT_MONTH = r"(?:months?|mos?|mths?|mo\.)"
 _UNIT_DAY = r"(?:days?|d)"
 _PERIOD_UNIT = rf"(?P<unit>{_UNIT_WEEK}|{_UNIT_MONTH}|{_UNIT_DAY})"
-_TIMES = r"(?:x|×|times?|visits?|sessions?|treatments?|tx|txs)"
+# "TMES", "t1mes": handwriting read by OCR loses or swaps the i
+_TIMES = r"(?:x|×|t[il1|]?m[ea]?s|times?|visits?|sessions?|treatments?|tx|txs)"
 _PER = r"(?:/|per|a|an|each|every|in\s+a|q\.?)"
 _RANGE = rf"(?P<n>{NUMBER})(?:\s*(?:-|–|to|or)\s*(?P<m>{NUMBER}))?"
 
@@ -68,7 +69,8 @@ SHORTHAND = re.compile(
 DURATION = re.compile(
     rf"(?:(?P<lead>for|x|×|over|next|lasting|duration|through|thru|total of|up to|in|within|after)"
     r"\s*:?\s*(?:the\s+)?(?:next\s+|following\s+|a\s+period\s+of\s+)?)?"
-    rf"(?P<v>\d{{1,3}}|{NUMBER}|a|an)(?:\s*(?:-|–|to)\s*(?P<vmax>\d{{1,3}}|{NUMBER}))?\s*"
+    rf"(?P<v>\d{{1,3}}|{NUMBER}|a|an)(?:\s*(?:-|–|to)\s*(?P<vmax>\d{{1,3}}|{NUMBER}))?"
+    r"(?:\s*-\s*|\s*)"  # "a 6-week course", or OCR's "2-3-mo"
     r"(?P<unit>weeks?|wks?|wk\.|months?|mos?|mths?|days?|years?|yrs?|w(?=\b)|m(?=\b)|d(?=\b))\b"
     r"(?P<after>\s+(?:of|ago|old|post|prior|since)\b)?",
     re.IGNORECASE,

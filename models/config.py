@@ -43,6 +43,10 @@ class OcrSettings(Section):
     reread_doubtful: bool = Field(
         default=True, description="read low-confidence codes and timings a second time"
     )
+    second_look_for_codes: bool = Field(
+        default=True,
+        description="read OCR'd diagnosis blocks again when no reimbursable code was found",
+    )
     min_text_characters: int = Field(default=25, ge=1)
 
 

@@ -25,7 +25,7 @@ from pipeline.check import build_referral
 from pipeline.extract import build_nlp, extract
 from pipeline.read import ReadResult, read_file
 from pipeline.read.tesseract import limit_threads
-from pipeline.verify import settle_doubts
+from pipeline.verify import look_again_for_codes, settle_doubts
 
 log = logging.getLogger("referrals.process")
 
@@ -58,8 +58,8 @@ class Pipeline:
             )
         document = read.document
         extraction = self._extract(document)
-        if extraction is not None and read.images and self.settings.ocr.reread_doubtful:
-            extraction = settle_doubts(extraction, read.images, self.settings.ocr)
+        if extraction is not None and read.images:
+            extraction = self._second_readings(extraction, read)
         referral = build_referral(
             document, extraction, self.settings.rules, self.settings.ocr.low_confidence
         )
@@ -74,6 +74,14 @@ class Pipeline:
             },
         )
         return Processed(referral=referral, read=read)
+
+    def _second_readings(self, extraction: Extraction, read: ReadResult) -> Extraction:
+        ocr = self.settings.ocr
+        if ocr.reread_doubtful:
+            extraction = settle_doubts(extraction, read.images, ocr)
+        if ocr.second_look_for_codes:
+            extraction = look_again_for_codes(extraction, read.document, read.images, self.settings)
+        return extraction
 
     def _extract(self, document: ReadDocument) -> Extraction | None:
         if document.problem is not None:

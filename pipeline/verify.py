@@ -1,4 +1,5 @@
-"""The verify stage: a second, closer reading of the words a doubt rests on.
+"""The verify stage: second readings, of the words a doubt rests on and of a diagnosis
+block that gave no reimbursable code.
 
 Tesseract's word confidence is a poor judge of codes and abbreviations: it scores
 ``S16.1XXA`` or ``2x/week`` low because they are not dictionary words, even when it read
@@ -14,15 +15,20 @@ tesseract run per document that needs it, not one per value.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
 from PIL import Image
 
-from models.config import OcrSettings
-from models.extraction import Extraction
-from models.referral import Evidence
+from models.config import OcrSettings, RuleSettings, Settings
+from models.document import PageText, ReadDocument, Word
+from models.extraction import CodeMention, Extraction
+from models.referral import Evidence, Source
+from pipeline.check import diagnoses
 from pipeline.extract import codes, timing
+from pipeline.extract.layout import Layout
 from pipeline.read import tesseract
 from pipeline.read.tesseract import OcrError
 
@@ -31,6 +37,7 @@ _MARGIN_LINES = 0.4  # above and below the words, in line heights
 _MARGIN_SIDE = 1.0  # left and right, in line heights
 _GAP = 40  # white pixels between stacked spots
 _STACKED_PSM = 6  # one block of lines: each spot is one or two lines of text
+_SINGLE_COLUMN_PSM = 4  # a diagnosis table read as one column of lines of varying size
 
 
 @dataclass(frozen=True)
@@ -145,3 +152,133 @@ def _settle(extraction: Extraction, key: str) -> None:
         for mention in extraction.codes:
             if mention.code == code:
                 mention.doubtful = False
+
+
+# --- A second look at the diagnosis block before a negative decision ----------------
+
+_DIAGNOSIS_HEADER = re.compile(r"diagnos|icd|^dx\b|assessment|impression", re.IGNORECASE)
+_BLOCK_INCHES = 1.7  # below the header: room for a table of four or five codes
+_RULE_PIXELS = 100  # at 300 dpi a third of an inch: no letter has a stroke that long
+_HEADERS_PER_PAGE = 2
+
+
+def look_again_for_codes(
+    extraction: Extraction,
+    document: ReadDocument,
+    images: dict[int, Image.Image],
+    settings: Settings,
+) -> Extraction:
+    """When no reimbursable code was read, read each OCR'd diagnosis block once more.
+
+    Tesseract's page layout analysis drops whole table cells (a code in a ruled box),
+    and a referral would then be rejected, or found without codes, on what it did read.
+    The block under a diagnosis header is cut out, read with and without the table's
+    rules, in single-column mode. A reimbursable code found only this way carries a
+    doubt: it can save a referral from rejection, never accept one on its own.
+    """
+    if _has_reimbursable(extraction, settings.rules):
+        return extraction
+    seen = {m.code for m in extraction.codes}
+    for page in document.pages:
+        if page.method != "ocr" or page.number not in images:
+            continue
+        for block, offset in _diagnosis_blocks(page, images[page.number]):
+            for mention in _codes_in_block(block, offset, page.number, settings):
+                if mention.code in seen:
+                    continue
+                seen.add(mention.code)
+                _add_second_look_code(extraction, mention, settings.rules)
+    return extraction
+
+
+def _has_reimbursable(extraction: Extraction, rules: RuleSettings) -> bool:
+    return any(d.reimbursable for d in diagnoses(extraction.codes, rules))
+
+
+def _diagnosis_blocks(
+    page: PageText, image: Image.Image
+) -> list[tuple[Image.Image, tuple[int, int]]]:
+    headers = [w for w in page.words if w.bbox and _DIAGNOSIS_HEADER.search(w.text)]
+    blocks, tops = [], []
+    height = round(_BLOCK_INCHES * image.height / 11)  # a letter page is 11 inches tall
+    for header in headers:
+        assert header.bbox is not None
+        top = max(0, int(header.bbox[1]) - 10)
+        if any(abs(top - other) < height / 2 for other in tops):
+            continue  # "Dx / ICD-10 codes": one block, not two
+        tops.append(top)
+        blocks.append(
+            (image.crop((0, top, image.width, min(image.height, top + height))), (0, top))
+        )
+        if len(blocks) == _HEADERS_PER_PAGE:
+            break
+    return blocks
+
+
+def _codes_in_block(
+    block: Image.Image, offset: tuple[int, int], page_number: int, settings: Settings
+) -> list[CodeMention]:
+    found: list[CodeMention] = []
+    for variant in (_without_rules(block), block):
+        try:
+            reading = tesseract.read_words(variant, settings.ocr, psm=_SINGLE_COLUMN_PSM)
+        except OcrError:
+            continue
+        words = [_shifted(w, offset) for w in reading.words]
+        page = PageText(number=page_number, method="ocr", words=words)
+        layout = Layout(
+            ReadDocument(source=Source(path="", sha256=None, media_type=None), pages=[page])
+        )
+        for code in codes.find_codes(layout.text):
+            evidence = layout.evidence(code.start, code.end)
+            if evidence is None:
+                continue
+            confidence = layout.min_confidence(code.start, code.end)
+            faint = confidence is not None and confidence < settings.ocr.field_word_confidence
+            found.append(
+                CodeMention(
+                    code=code.code,
+                    evidence=evidence,
+                    repaired=code.repaired,
+                    doubtful=code.ambiguous or faint,
+                )
+            )
+    return found
+
+
+def _without_rules(block: Image.Image) -> Image.Image:
+    """The block with its table rules (long dark runs across or down) painted white."""
+    pixels = np.asarray(block.convert("L"))
+    dark = pixels < 160
+    rules = _long_runs(dark) | _long_runs(dark.T).T
+    cleaned = pixels.copy()
+    cleaned[rules] = 255
+    return Image.fromarray(cleaned)
+
+
+def _long_runs(dark: np.ndarray) -> np.ndarray:
+    """Pixels inside a horizontal run of at least ``_RULE_PIXELS`` dark pixels."""
+    n = _RULE_PIXELS
+    sums = np.pad(np.cumsum(dark, axis=1, dtype=np.int32), ((0, 0), (1, 0)))
+    full = (sums[:, n:] - sums[:, :-n]) == n  # a run of n starts here
+    padded = np.pad(full, ((0, 0), (n - 1, n - 1)))
+    covered = np.pad(np.cumsum(padded, axis=1, dtype=np.int32), ((0, 0), (1, 0)))
+    return ((covered[:, n:] - covered[:, :-n]) > 0)[:, : dark.shape[1]]
+
+
+def _shifted(word: Word, offset: tuple[int, int]) -> Word:
+    if word.bbox is None:
+        return word
+    left, top, right, bottom = word.bbox
+    dx, dy = offset
+    return word.model_copy(update={"bbox": (left + dx, top + dy, right + dx, bottom + dy)})
+
+
+def _add_second_look_code(
+    extraction: Extraction, mention: CodeMention, rules: RuleSettings
+) -> None:
+    reimbursable = diagnoses([mention], rules)[0].reimbursable
+    doubtful = mention.doubtful or reimbursable
+    extraction.codes.append(mention.model_copy(update={"doubtful": doubtful}))
+    if doubtful:
+        extraction.doubts.append(f"diagnosis:{mention.code}")

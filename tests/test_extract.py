@@ -154,6 +154,8 @@ def test_signature_block_name_above_its_npi(nlp) -> None:
     assert extract(nlp, _read(letter)).prescriber.name == "Chloe McAllister"
     signed = extract(nlp, _read("Provider signature:\nOlivia Yamamoto D.C.\nNPI #: 2330307242"))
     assert (signed.prescriber.name, signed.prescriber.credentials) == ("Olivia Yamamoto", "DC")
+    junk = "Best regards,\nSania\nAuthorized signature\nTd TS6# 05°60 SZ02-80-ddS"  # upside down
+    assert extract(nlp, _read(junk)).prescriber.name is None
     staff_mail = "Thank you,\nKayla Smith\nPuget Sound Medical Group"  # the sender, no NPI
     assert extract(nlp, _read(staff_mail)).prescriber.name is None
 

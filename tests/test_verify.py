@@ -1,7 +1,8 @@
-"""The verify stage reads a doubted value again with the real tesseract.
+"""The verify stage reads again with the real tesseract.
 
 A doubt is settled only when the second reading gives the very same value; a value the
 page does not bear, a doubt of another kind, or a tesseract that fails leave it standing.
+A diagnosis block that gave no reimbursable code is read once more, rules removed.
 """
 
 from __future__ import annotations
@@ -10,9 +11,10 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
 
+from models.document import PageText, ReadDocument, Word
 from models.extraction import CodeMention, Extraction
-from models.referral import Evidence, Frequency
-from pipeline.verify import settle_doubts
+from models.referral import Evidence, Frequency, Source
+from pipeline.verify import look_again_for_codes, settle_doubts
 
 FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
 LINES = ["Diagnosis: S16.1XXA neck strain", "Massage 2x/week for 6 weeks"]
@@ -70,3 +72,47 @@ def test_a_failing_tesseract_leaves_every_doubt(settings, tmp_path: Path) -> Non
     page, (code_box, frequency_box) = _page()
     settled = settle_doubts(_doubted("S16.1XXA", code_box, frequency_box), {1: page}, ocr)
     assert set(settled.doubts) == {"diagnosis:S16.1XXA", "frequency", "duration"}
+
+
+def _ruled_diagnosis_table() -> tuple[Image.Image, PageText]:
+    """A page with a DIAGNOSES header over a ruled table; the first reading saw only the
+    header (as when tesseract's layout analysis drops the boxed cells)."""
+    page = Image.new("L", (2550, 3300), 255)  # letter size at 300 dpi
+    draw = ImageDraw.Draw(page)
+    font = ImageFont.truetype(FONT, 42)
+    draw.text((200, 200), "DIAGNOSES", font=font, fill=0)
+    for row, code in enumerate(["S39.012A", "F41.1"]):
+        top = 280 + 90 * row
+        draw.rectangle((190, top, 1400, top + 90), outline=0, width=4)
+        draw.line((600, top, 600, top + 90), fill=0, width=4)
+        draw.text((220, top + 20), code, font=font, fill=0)
+    header = Word(text="DIAGNOSES", bbox=(200, 200, 470, 250), confidence=0.95, line=0)
+    return page, PageText(number=1, method="ocr", width=2550, height=3300, words=[header])
+
+
+def _document(page: PageText) -> ReadDocument:
+    return ReadDocument(source=Source(path="t", sha256=None, media_type=None), pages=[page])
+
+
+def test_second_look_finds_codes_in_a_ruled_table(settings) -> None:
+    image, page = _ruled_diagnosis_table()
+    found = look_again_for_codes(Extraction(), _document(page), {1: image}, settings)
+    codes = {m.code: m for m in found.codes}
+    assert set(codes) == {"S39.012A", "F41.1"}
+    assert codes["S39.012A"].evidence.bbox[1] > 280  # placed on the page, not in the crop
+    # a reimbursable code seen only on a second look may save a referral, never accept it
+    assert codes["S39.012A"].doubtful and "diagnosis:S39.012A" in found.doubts
+
+
+def test_second_look_is_not_taken_when_a_reimbursable_code_was_read(settings, tmp_path) -> None:
+    broken = tmp_path / "tesseract"
+    broken.write_text("#!/bin/sh\ntouch " + str(tmp_path / "ran") + "\nexit 1\n")
+    broken.chmod(0o755)
+    ocr = settings.ocr.model_copy(update={"tesseract_cmd": str(broken)})
+    image, page = _ruled_diagnosis_table()
+    evidence = Evidence(page=1, text="M54.50", bbox=(0, 0, 10, 10))
+    first = Extraction(codes=[CodeMention(code="M54.50", evidence=evidence)])
+    after = look_again_for_codes(
+        first, _document(page), {1: image}, settings.model_copy(update={"ocr": ocr})
+    )
+    assert [m.code for m in after.codes] == ["M54.50"] and not (tmp_path / "ran").exists()

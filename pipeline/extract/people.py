@@ -359,7 +359,16 @@ def prescribers(text: str, patient_name: str | None) -> list[PersonMention]:
             found.append(PersonMention(name, match.start("name"), match.end("name"), None, 0.8))
     if patient_name:
         found = [m for m in found if m.name.lower() != patient_name.lower()]
-    return found
+    return [m for m in found if _plausible(m.name)]
+
+
+def _plausible(name: str) -> bool:
+    """A prescriber's name has a word of three letters or more with a vowel in it.
+
+    OCR junk that passes for a name ("Td TS") would hide a missing prescriber and let a
+    referral through; a real "Bo Li" is rare and only costs a review.
+    """
+    return any(len(w) >= 3 and re.search(r"[aeiouyà-ÿ]", w, re.I) for w in name.split())
 
 
 _NAME_LINE = re.compile(
@@ -425,7 +434,10 @@ def _name_after(
         name = clean_name(f"{last_first.group('first')} {last_first.group('last')}")
         if name:
             return name, offset + lead, offset + lead + last_first.end(), None
-    match = re.match(rf"(?:Dr\.?\s+)?(?P<name>{NAME})(?:\s*,?\s*{CREDENTIALS})?", stripped)
+    # the name ends where a word ends: "Td TS6# 05°60" (an upside-down fax header) is no name
+    match = re.match(
+        rf"(?:Dr\.?\s+)?(?P<name>{NAME})(?![\w#°])(?:\s*,?\s*{CREDENTIALS})?", stripped
+    )
     if not match:
         return None
     name = clean_name(match.group("name"))

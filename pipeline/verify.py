@@ -26,6 +26,7 @@ from models.config import OcrSettings, RuleSettings, Settings
 from models.document import PageText, ReadDocument, Word
 from models.extraction import CodeMention, Extraction
 from models.referral import Evidence, Source
+from pipeline import icd10
 from pipeline.check import diagnoses
 from pipeline.extract import codes, timing
 from pipeline.extract.layout import Layout
@@ -173,8 +174,9 @@ def look_again_for_codes(
     Tesseract's page layout analysis drops whole table cells (a code in a ruled box),
     and a referral would then be rejected, or found without codes, on what it did read.
     The block under a diagnosis header is cut out, read with and without the table's
-    rules, in single-column mode. A reimbursable code found only this way carries a
-    doubt: it can save a referral from rejection, never accept one on its own.
+    rules, in single-column mode. Codes found only this way must exist in ICD-10-CM
+    (a salvage read of a hard block makes junk too) and carry a doubt: they can turn a
+    rejection into a review, never accept or reject a referral on their own.
     """
     if _has_reimbursable(extraction, settings.rules):
         return extraction
@@ -184,10 +186,11 @@ def look_again_for_codes(
             continue
         for block, offset in _diagnosis_blocks(page, images[page.number]):
             for mention in _codes_in_block(block, offset, page.number, settings):
-                if mention.code in seen:
+                if mention.code in seen or not icd10.exists(mention.code):
                     continue
                 seen.add(mention.code)
-                _add_second_look_code(extraction, mention, settings.rules)
+                extraction.codes.append(mention.model_copy(update={"doubtful": True}))
+                extraction.doubts.append(f"diagnosis:{mention.code}")
     return extraction
 
 
@@ -272,13 +275,3 @@ def _shifted(word: Word, offset: tuple[int, int]) -> Word:
     left, top, right, bottom = word.bbox
     dx, dy = offset
     return word.model_copy(update={"bbox": (left + dx, top + dy, right + dx, bottom + dy)})
-
-
-def _add_second_look_code(
-    extraction: Extraction, mention: CodeMention, rules: RuleSettings
-) -> None:
-    reimbursable = diagnoses([mention], rules)[0].reimbursable
-    doubtful = mention.doubtful or reimbursable
-    extraction.codes.append(mention.model_copy(update={"doubtful": doubtful}))
-    if doubtful:
-        extraction.doubts.append(f"diagnosis:{mention.code}")

@@ -100,8 +100,9 @@ def test_second_look_finds_codes_in_a_ruled_table(settings) -> None:
     codes = {m.code: m for m in found.codes}
     assert set(codes) == {"S39.012A", "F41.1"}
     assert codes["S39.012A"].evidence.bbox[1] > 280  # placed on the page, not in the crop
-    # a reimbursable code seen only on a second look may save a referral, never accept it
-    assert codes["S39.012A"].doubtful and "diagnosis:S39.012A" in found.doubts
+    # a code seen only on a second look may save a referral from rejection, no more
+    assert all(m.doubtful for m in found.codes)
+    assert {"diagnosis:S39.012A", "diagnosis:F41.1"} <= set(found.doubts)
 
 
 def test_second_look_is_not_taken_when_a_reimbursable_code_was_read(settings, tmp_path) -> None:

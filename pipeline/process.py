@@ -20,7 +20,7 @@ from spacy.language import Language
 from models.config import Settings
 from models.document import DocumentProblem, ReadDocument
 from models.extraction import Extraction
-from models.referral import Referral, Source
+from models.referral import ReasonCode, Referral, Source
 from pipeline.check import build_referral
 from pipeline.extract import build_nlp, extract
 from pipeline.read import ReadResult, read_file
@@ -36,6 +36,9 @@ class Processed:
 
     referral: Referral
     read: ReadResult
+
+
+_ONLY_DOUBT = {ReasonCode.LOW_CONFIDENCE}
 
 
 class Pipeline:
@@ -58,11 +61,9 @@ class Pipeline:
             )
         document = read.document
         extraction = self._extract(document)
-        if extraction is not None and read.images:
-            extraction = self._second_readings(extraction, read)
-        referral = build_referral(
-            document, extraction, self.settings.rules, self.settings.ocr.low_confidence
-        )
+        referral = self._decide(document, extraction)
+        if extraction is not None and read.images and self._read_again(extraction, read, referral):
+            referral = self._decide(document, extraction)
         log.info(
             "processed",
             extra={
@@ -75,13 +76,28 @@ class Pipeline:
         )
         return Processed(referral=referral, read=read)
 
-    def _second_readings(self, extraction: Extraction, read: ReadResult) -> Extraction:
-        ocr = self.settings.ocr
-        if ocr.reread_doubtful:
-            extraction = settle_doubts(extraction, read.images, ocr)
-        if ocr.second_look_for_codes:
-            extraction = look_again_for_codes(extraction, read.document, read.images, self.settings)
-        return extraction
+    def _decide(self, document: ReadDocument, extraction: Extraction | None) -> Referral:
+        return build_referral(
+            document, extraction, self.settings.rules, self.settings.ocr.low_confidence
+        )
+
+    def _read_again(self, extraction: Extraction, read: ReadResult, referral: Referral) -> bool:
+        """Second readings, paid for only where they can change the decision.
+
+        A doubt is read again when it is all that stands between the referral and
+        acceptance; a diagnosis block is looked at again before a rejection. A referral
+        that needs review for another reason anyway keeps its doubts (they still hold).
+        """
+        ocr, status = self.settings.ocr, referral.decision.status
+        holds = {r.code for r in referral.decision.reasons} - {ReasonCode.PREAUTH_REQUIRED}
+        if ocr.reread_doubtful and status == "needs_review" and holds == _ONLY_DOUBT:
+            settle_doubts(extraction, read.images, ocr)
+            return bool(extraction.confirmed)
+        if ocr.second_look_for_codes and status == "rejected":
+            before = len(extraction.codes)
+            look_again_for_codes(extraction, read.document, read.images, self.settings)
+            return len(extraction.codes) > before
+        return False
 
     def _extract(self, document: ReadDocument) -> Extraction | None:
         if document.problem is not None:

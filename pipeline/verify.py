@@ -26,7 +26,6 @@ from models.config import OcrSettings, RuleSettings, Settings
 from models.document import PageText, ReadDocument, Word
 from models.extraction import CodeMention, Extraction
 from models.referral import Evidence, Source
-from pipeline import icd10
 from pipeline.check import diagnoses
 from pipeline.extract import codes, timing
 from pipeline.extract.layout import Layout
@@ -174,9 +173,8 @@ def look_again_for_codes(
     Tesseract's page layout analysis drops whole table cells (a code in a ruled box),
     and a referral would then be rejected, or found without codes, on what it did read.
     The block under a diagnosis header is cut out, read with and without the table's
-    rules, in single-column mode. Codes found only this way must exist in ICD-10-CM
-    (a salvage read of a hard block makes junk too) and carry a doubt: they can turn a
-    rejection into a review, never accept or reject a referral on their own.
+    rules, in single-column mode. Codes found only this way carry a doubt: they turn
+    a rejection into a review (with what was seen listed for staff), never an accept.
     """
     if _has_reimbursable(extraction, settings.rules):
         return extraction
@@ -186,7 +184,7 @@ def look_again_for_codes(
             continue
         for block, offset in _diagnosis_blocks(page, images[page.number]):
             for mention in _codes_in_block(block, offset, page.number, settings):
-                if mention.code in seen or not icd10.exists(mention.code):
+                if mention.code in seen:
                     continue
                 seen.add(mention.code)
                 extraction.codes.append(mention.model_copy(update={"doubtful": True}))

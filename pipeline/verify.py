@@ -219,31 +219,36 @@ def _diagnosis_blocks(
 def _codes_in_block(
     block: Image.Image, offset: tuple[int, int], page_number: int, settings: Settings
 ) -> list[CodeMention]:
-    found: list[CodeMention] = []
-    for variant in (_without_rules(block), block):
-        try:
-            reading = tesseract.read_words(variant, settings.ocr, psm=_SINGLE_COLUMN_PSM)
-        except OcrError:
+    """The block as it is and without its rules, one above the other: one tesseract run."""
+    gap = 2 * _GAP
+    stacked = Image.new("L", (block.width, 2 * block.height + gap), 255)
+    stacked.paste(block.convert("L"), (0, 0))
+    stacked.paste(_without_rules(block), (0, block.height + gap))
+    try:
+        reading = tesseract.read_words(stacked, settings.ocr, psm=_SINGLE_COLUMN_PSM)
+    except OcrError:
+        return []
+    halves: tuple[list[Word], list[Word]] = ([], [])
+    for word in reading.words:
+        if word.bbox is None:
             continue
-        words = [_shifted(w, offset) for w in reading.words]
+        lower = (word.bbox[1] + word.bbox[3]) / 2 > block.height + gap / 2
+        shift = (offset[0], offset[1] - (block.height + gap if lower else 0))
+        halves[lower].append(_shifted(word, shift))
+    found: list[CodeMention] = []
+    for words in halves:
         page = PageText(number=page_number, method="ocr", words=words)
         layout = Layout(
             ReadDocument(source=Source(path="", sha256=None, media_type=None), pages=[page])
         )
         for code in codes.find_codes(layout.text):
             evidence = layout.evidence(code.start, code.end)
-            if evidence is None:
-                continue
-            confidence = layout.min_confidence(code.start, code.end)
-            faint = confidence is not None and confidence < settings.ocr.field_word_confidence
-            found.append(
-                CodeMention(
-                    code=code.code,
-                    evidence=evidence,
-                    repaired=code.repaired,
-                    doubtful=code.ambiguous or faint,
+            if evidence is not None:
+                found.append(
+                    CodeMention(
+                        code=code.code, evidence=evidence, repaired=code.repaired, doubtful=True
+                    )
                 )
-            )
     return found
 
 

@@ -159,7 +159,6 @@ def _settle(extraction: Extraction, key: str) -> None:
 _DIAGNOSIS_HEADER = re.compile(r"diagnos|icd|^dx\b|assessment|impression", re.IGNORECASE)
 _BLOCK_INCHES = 1.7  # below the header: room for a table of four or five codes
 _RULE_PIXELS = 100  # at 300 dpi a third of an inch: no letter has a stroke that long
-_HEADERS_PER_PAGE = 2
 
 
 def look_again_for_codes(
@@ -180,12 +179,12 @@ def look_again_for_codes(
         return extraction
     seen = {m.code for m in extraction.codes}
     for page in document.pages:
-        if page.method != "ocr" or page.number not in images:
+        found = _diagnosis_block(page, images[page.number]) if page.number in images else None
+        if page.method != "ocr" or found is None:
             continue
-        for block, offset in _diagnosis_blocks(page, images[page.number]):
-            for mention in _codes_in_block(block, offset, page.number, settings):
-                if mention.code in seen:
-                    continue
+        block, top = found
+        for mention in _codes_in_block(block, (0, top), page.number, settings):
+            if mention.code not in seen:
                 seen.add(mention.code)
                 extraction.codes.append(mention.model_copy(update={"doubtful": True}))
                 extraction.doubts.append(f"diagnosis:{mention.code}")
@@ -196,24 +195,18 @@ def _has_reimbursable(extraction: Extraction, rules: RuleSettings) -> bool:
     return any(d.reimbursable for d in diagnoses(extraction.codes, rules))
 
 
-def _diagnosis_blocks(
-    page: PageText, image: Image.Image
-) -> list[tuple[Image.Image, tuple[int, int]]]:
-    headers = [w for w in page.words if w.bbox and _DIAGNOSIS_HEADER.search(w.text)]
-    blocks, tops = [], []
+def _diagnosis_block(page: PageText, image: Image.Image) -> tuple[Image.Image, int] | None:
+    """The strip under the page's first diagnosis header, and where it starts.
+
+    One block a page: a second header ("ICD-10 code" under "DIAGNOSES") is mostly the
+    same block, and each look costs a tesseract run.
+    """
+    header = next((w for w in page.words if w.bbox and _DIAGNOSIS_HEADER.search(w.text)), None)
+    if header is None or header.bbox is None:
+        return None
+    top = max(0, int(header.bbox[1]) - 10)
     height = round(_BLOCK_INCHES * image.height / 11)  # a letter page is 11 inches tall
-    for header in headers:
-        assert header.bbox is not None
-        top = max(0, int(header.bbox[1]) - 10)
-        if any(abs(top - other) < height / 2 for other in tops):
-            continue  # "Dx / ICD-10 codes": one block, not two
-        tops.append(top)
-        blocks.append(
-            (image.crop((0, top, image.width, min(image.height, top + height))), (0, top))
-        )
-        if len(blocks) == _HEADERS_PER_PAGE:
-            break
-    return blocks
+    return image.crop((0, top, image.width, min(image.height, top + height))), top
 
 
 def _codes_in_block(

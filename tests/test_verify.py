@@ -13,7 +13,9 @@ from PIL import Image, ImageDraw, ImageFont
 
 from models.document import PageText, ReadDocument, Word
 from models.extraction import CodeMention, Extraction
-from models.referral import Evidence, Frequency, Source
+from models.referral import Duration, Evidence, Frequency, Prescriber, Source
+from pipeline.process import Pipeline
+from pipeline.read import ReadResult
 from pipeline.verify import look_again_for_codes, settle_doubts
 
 FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
@@ -117,3 +119,35 @@ def test_second_look_is_not_taken_when_a_reimbursable_code_was_read(settings, tm
         first, _document(page), {1: image}, settings.model_copy(update={"ocr": ocr})
     )
     assert [m.code for m in after.codes] == ["M54.50"] and not (tmp_path / "ran").exists()
+
+
+def _referral_read(duration: Duration | None) -> tuple[Extraction, ReadResult]:
+    """A referral whose code and frequency were read with low word confidence."""
+    page, (code_box, frequency_box) = _page()
+    extraction = _doubted("S16.1XXA", code_box, frequency_box)
+    extraction.doubts.remove("duration")
+    extraction.duration = duration
+    extraction.prescriber = Prescriber(name="Alan Park", credentials="MD")
+    words = [Word(text=t, bbox=(0, 0, 9, 9), confidence=0.9, line=0) for t in LINES]
+    document = _document(
+        PageText(number=1, method="ocr", width=page.width, height=page.height, words=words)
+    )
+    document.pages[0].confidence = 0.9
+    return extraction, ReadResult(document=document, images={1: page})
+
+
+def test_the_pipeline_rereads_a_doubt_that_alone_blocks_acceptance(settings) -> None:
+    pipeline = Pipeline(settings)
+    extraction, read = _referral_read(Duration(value=6, unit="wk", text="6 weeks"))
+    first = pipeline._decide(read.document, extraction)
+    assert [r.code.value for r in first.decision.reasons] == ["LOW_CONFIDENCE"]
+    assert pipeline._read_again(extraction, read, first)
+    assert pipeline._decide(read.document, extraction).decision.status == "accepted"
+
+
+def test_the_pipeline_spends_no_reread_on_a_referral_that_needs_review_anyway(settings) -> None:
+    pipeline = Pipeline(settings)
+    extraction, read = _referral_read(duration=None)  # MISSING_DURATION holds
+    first = pipeline._decide(read.document, extraction)
+    assert not pipeline._read_again(extraction, read, first)
+    assert extraction.confirmed == [] and "frequency" in extraction.doubts

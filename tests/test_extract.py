@@ -98,6 +98,11 @@ def test_code_evidence_keeps_written_text_and_box(nlp) -> None:
         ("medical massage monthly x 2-3-mo.", (1, None, 1, "mo"), (2, 3, "mo")),
         ("Massage weekly, a 6-week course", (1, None, 1, "wk"), (6, None, "wk")),
         ("Freq  Duration\n1TO 2 TMES A WEEK | X 2 MONTHS", (1, 2, 1, "wk"), (2, None, "mo")),
+        (
+            "Frequency: 2x/week\nDuration: [14 weeks [16 weeks Dd 8 weeks []12 weeks",
+            (2, None, 1, "wk"),
+            (8, None, "wk"),  # the ticked box was read as "Dd"
+        ),
     ],
 )
 def test_frequency_and_duration(nlp, text, frequency, duration) -> None:

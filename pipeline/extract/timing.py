@@ -308,6 +308,8 @@ def _since_last_frequency(text: str, start: int, frequency_ends: list[int]) -> s
     return text[max(previous) : start] if previous else ""
 
 
+# a ticked box as OCR reads it among printed options: "[]12 weeks Dd 8 weeks"
+_TICK_READ_AS = re.compile(r"(?<![\w/])(?:Dd|Bd|Kd|&|®)\s*$")
 _CHECKED = re.compile(
     r"(?:\[\s*[xX✓✔]\s*[\]|)J]?|\(\s*[xX]\s*[\])J|]?|[☒☑✓✔]|(?<![\w/])[xX]J?)"
     r"\s*(?:other\s*:?\s*)?$",
@@ -332,7 +334,10 @@ def _checkbox_marks(text: str, mentions: list[Mention]) -> list[Mention]:
                 m
                 for m in line_mentions
                 if m.score >= 0  # "Chiropractic 3x/wk x 2 wks" is history, not an option
-                and re.match(r"[xX]\s", text[m.start : m.end])
+                and (
+                    re.match(r"[xX]\s", text[m.start : m.end])
+                    or _TICK_READ_AS.search(text[max(0, m.start - 6) : m.start])
+                )
             )
     if not ticked:
         return mentions

@@ -53,6 +53,8 @@ def _read(text: str, confidence: float | None = None) -> ReadDocument:
         ("Dx:\nM54.5\nR52", ["M54.5", "R52"]),  # a list of codes goes on without its label
         ("18417 Pacific Hwy S, Federal W VA B02 Beatriz Whitfield, PA-C", []),
         ("Paid $12500 deposit", []),
+        ("Objective: trigger points.\nA:\nPain, unspecified (r52)\nP:", ["R52"]),  # SOAP note
+        ("Pain, unspecified (R52) since the fall", ["R52"]),  # described on its line
     ],
 )
 def test_codes(nlp, text, codes) -> None:

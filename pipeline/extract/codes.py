@@ -22,7 +22,8 @@ CANDIDATE = re.compile(
     r"(?!\s*(?:weeks?|wks?|months?|mos?|days?|visits?|sessions?|mg|lbs?|x\b|%))"
 )
 _DIAGNOSIS_CONTEXT = re.compile(
-    r"icd|\bdx\b|diag|\bcodes?\b|assessment|impression|condition", re.IGNORECASE
+    r"icd|\bdx\b|diag|\bcodes?\b|assessment|impression|condition|^\s*A(?:/P)?\s*:",  # SOAP "A:"
+    re.IGNORECASE | re.MULTILINE,
 )
 _NOT_A_DIAGNOSIS_BEFORE = re.compile(
     r"(?:cpt|hcpcs|npi|claim|member|policy|group|grp|\bid|account|acct|mrn|phone|fax|tel|"
@@ -133,7 +134,7 @@ def _read_candidate(text: str, match: re.Match[str], listed: bool = False) -> Fo
     if not first_is_letter and not _leading_digit_allowed(compact, has_dot, in_dx_context):
         return None
     exact = compact.upper()
-    if len(exact) == 3 and not has_dot and not in_dx_context:
+    if len(exact) == 3 and not has_dot and not in_dx_context and not _described(text, match):
         return None  # "B02" in a garbled letterhead or a suite number is no diagnosis
     if icd10.is_code_shape(exact) and icd10.exists(exact):
         return FoundCode(icd10.dotted(exact), match.start(), match.end(), False, False)
@@ -151,6 +152,17 @@ def _read_candidate(text: str, match: re.Match[str], listed: bool = False) -> Fo
             icd10.dotted(exact), match.start(), match.end(), not first_is_letter, False
         )
     return None
+
+
+def _described(text: str, match: re.Match[str]) -> bool:
+    """The code's official description stands on its line: "Pain, unspecified (R52)"."""
+    facts = icd10.facts(match.group("raw").upper())
+    if facts.description is None:
+        return False
+    line_start = text.rfind("\n", 0, match.start()) + 1
+    line_end = text.find("\n", match.end())
+    line = text[line_start : line_end if line_end >= 0 else len(text)]
+    return facts.description.lower() in line.lower()
 
 
 def _leading_digit_allowed(compact: str, has_dot: bool, in_dx_context: bool) -> bool:

@@ -55,6 +55,7 @@ def _read(text: str, confidence: float | None = None) -> ReadDocument:
         ("Paid $12500 deposit", []),
         ("Objective: trigger points.\nA:\nPain, unspecified (r52)\nP:", ["R52"]),  # SOAP note
         ("Pain, unspecified (R52) since the fall", ["R52"]),  # described on its line
+        ("Assessment:\n1. $40,011D Contusion of right shoulder", ["S40.011D"]),
     ],
 )
 def test_codes(nlp, text, codes) -> None:
@@ -188,6 +189,11 @@ def test_conflicting_frequencies_are_not_left_to_a_reread(nlp) -> None:
 )
 def test_code_that_did_not_read_is_doubted(nlp, text) -> None:
     assert "diagnosis:unread" in extract(nlp, _read(text)).doubts
+
+
+def test_a_hyphenated_claim_number_is_not_an_unread_code(nlp) -> None:
+    found = extract(nlp, _read("Dx: S83.8X1D\nGEICO PIP, claim # 773-844188."))
+    assert [c.code for c in found.codes] == ["S83.8X1D"] and found.doubts == []
 
 
 def test_descriptions_beside_their_codes_are_not_doubted(nlp) -> None:

@@ -17,7 +17,7 @@ from pipeline import icd10
 CANDIDATE = re.compile(
     r"(?<![\w$§#/])(?<!\d-)(?:(?<!\d\.)|(?=[A-Za-z$§]))"  # "1.M54.41": a list number
     r"(?P<raw>[A-Za-z$§0-2568][0-9OoIlSsBZzGg|][0-9A-Za-z|]"
-    r"(?:\s?\.\s?[0-9A-Za-z|]{1,4}|,[0-9]{1,4}|[0-9A-Za-z|]{1,4})?)"
+    r"(?:\s?\.\s?[0-9A-Za-z|]{1,4}|,[0-9][0-9A-Za-z|]{0,3}|[0-9A-Za-z|]{1,4})?)"
     r"(?![\w/])(?!-\d)(?!\.\d)"
     r"(?!\s*(?:weeks?|wks?|months?|mos?|days?|visits?|sessions?|mg|lbs?|x\b|%))"
 )
@@ -238,7 +238,9 @@ _BLOCK_END = re.compile(
     r"signature|insurance|payer|billing|comments?)\b",
     re.IGNORECASE,
 )
-_CODE_LIKE = re.compile(r"(?<![\w/])(?:[\w$§|]{1,3}[.,]\s?[\w|]{1,5}|[\w$§|]{4,9})(?![\w/])")
+_CODE_LIKE = re.compile(
+    r"(?<![\w/])(?<!\d-)(?:[\w$§|]{1,3}[.,]\s?[\w|]{1,5}|[\w$§|]{4,9})(?![\w/])"
+)
 _PROCEDURE_LINE = re.compile(r"\b(?:cpt|hcpcs|billing|procedures?)\b", re.IGNORECASE)
 _DATE_LIKE = re.compile(r"^\d{1,4}[/.\-]\d{1,2}([/.\-]\d{1,4})?$")
 

@@ -16,6 +16,17 @@ PROJECT = Path(__file__).resolve().parent.parent
 SHARED = PROJECT.parent / "shared"
 SAMPLES = SHARED / "samples"
 SCHEMA = json.loads((SHARED / "spec" / "referral.schema.json").read_text())
+# the browser tests: Debian's chromium, headless, quiet, and where screenshots go
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+SCREENSHOTS = PROJECT / "docs" / "screenshots"
 
 
 @pytest.fixture(scope="session")

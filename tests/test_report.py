@@ -41,20 +41,10 @@ from pipeline.report.data import CSV_FIELDS
 from pipeline.report.delivery import STATE_FILE
 from pipeline.store import Store
 from pipeline.store.settings import sqlite_url
+from tests.conftest import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS
 
 LA = ZoneInfo("America/Los_Angeles")
 DAY = date(2026, 11, 1)  # the day daylight-saving time ends in Los Angeles
-PROJECT = Path(__file__).resolve().parent.parent
-SCREENSHOTS = PROJECT / "docs" / "screenshots"
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 SPASM = Diagnosis(
     code="M62.830",
@@ -631,7 +621,7 @@ def test_report_renders_in_chromium(store, tmp_path):
     [html_file, _] = write(build_report(store, DAY, LA, now=utc(2026, 11, 2, 14, 30)), tmp_path)
     requests: list[str] = []
     with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
             view = browser.new_page(viewport={"width": 1200, "height": 900})
             view.on("request", lambda request: requests.append(request.url))

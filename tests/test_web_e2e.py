@@ -21,18 +21,8 @@ from models.config import Settings
 from pipeline.process import Pipeline, Processed
 from pipeline.store import Store
 from pipeline.web import add_user, create_app
+from tests.conftest import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS
 from tests.test_web import PASSWORD, process_samples, save, web_settings, with_wrong_code
-
-CHROMIUM = Path("/usr/bin/chromium")
-SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 if not CHROMIUM.exists():
     message = "Debian chromium is not installed (apt-get install -y chromium)"
@@ -94,7 +84,7 @@ def served(tmp_path: Path, settings: Settings, processed: dict[str, Processed]):
 @pytest.fixture
 def page():
     with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         context = browser.new_context(viewport={"width": 1440, "height": 1000})
         page = context.new_page()
         errors: list[str] = []

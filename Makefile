@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 SYSTEM_PACKAGES := tesseract-ocr tesseract-ocr-eng tesseract-ocr-osd fonts-dejavu-core \
 	fonts-dejavu-extra fonts-dkg-handwriting fonts-humor-sans postgresql \
-	chromium
+	chromium libgl1 libglib2.0-0
 STAMP := $(VENV)/.installed
 
 .PHONY: run test lint bench system venv clean

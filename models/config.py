@@ -47,6 +47,23 @@ class OcrSettings(Section):
         default=True,
         description="read OCR'd diagnosis blocks again when no reimbursable code was found",
     )
+    second_reader: bool = Field(
+        default=True,
+        description="read an OCR'd page again with PP-OCR when tesseract's reading is not accepted",
+    )
+    second_reader_max_side: int = Field(default=1024, ge=640, le=4000)
+    second_reader_trusts: float = Field(
+        default=0.80,
+        ge=0,
+        le=1,
+        description="a line tesseract read with every word this sure is not read again",
+    )
+    second_reader_word_confidence: float = Field(
+        default=0.60,
+        ge=0,
+        le=1,
+        description="a value PP-OCR read with a letter below this is doubted, never filled in",
+    )
     min_text_characters: int = Field(default=25, ge=1)
 
 

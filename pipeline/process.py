@@ -24,7 +24,9 @@ from models.referral import ReasonCode, Referral, Source
 from pipeline.check import build_referral
 from pipeline.extract import build_nlp, extract
 from pipeline.read import ReadResult, read_file
-from pipeline.read.tesseract import limit_threads
+from pipeline.read.ppocr import SecondReader
+from pipeline.read.tesseract import OcrError, limit_threads
+from pipeline.second_engine import read_again, reconcile
 from pipeline.verify import look_again_for_codes, settle_doubts
 
 log = logging.getLogger("referrals.process")
@@ -48,6 +50,16 @@ class Pipeline:
         self.settings = settings
         self.today = today
         self.nlp: Language = build_nlp(settings.payers, settings.ocr)
+        self.second_reader = SecondReader(settings.ocr)
+        self._second_nlp: Language | None = None
+
+    def warm_up(self) -> None:
+        """Load what a worker process would otherwise load on its first document."""
+        if self.settings.ocr.second_reader:
+            try:
+                self.second_reader.load()
+            except OcrError:
+                log.warning("second OCR engine unavailable; tesseract reads alone")
 
     def process(self, path: Path, display_path: str | None = None) -> Processed:
         shown = display_path or str(path)
@@ -64,6 +76,8 @@ class Pipeline:
         referral = self._decide(document, extraction)
         if extraction is not None and read.images and self._read_again(extraction, read, referral):
             referral = self._decide(document, extraction)
+        if extraction is not None and self._wants_second_engine(read, referral):
+            read, extraction, referral = self._second_engine(read, extraction, referral)
         log.info(
             "processed",
             extra={
@@ -72,6 +86,7 @@ class Pipeline:
                 "reasons": [r.code.value for r in referral.decision.reasons],
                 "pages": document.source.pages,
                 "doubts_settled": len(extraction.confirmed) if extraction else 0,
+                "second_engine": read.second_engine,
             },
         )
         return Processed(referral=referral, read=read)
@@ -99,11 +114,58 @@ class Pipeline:
             return len(extraction.codes) > before
         return False
 
-    def _extract(self, document: ReadDocument) -> Extraction | None:
+    def _wants_second_engine(self, read: ReadResult, referral: Referral) -> bool:
+        """Only OCR'd documents tesseract's reading would not accept are read twice.
+
+        PP-OCR costs one to three seconds a page; an accepted referral gains nothing
+        from it, and an unreadable one has no words to compare.
+        """
+        reasons = {r.code for r in referral.decision.reasons}
+        return (
+            self.settings.ocr.second_reader
+            and bool(read.images)
+            and referral.decision.status != "accepted"
+            and ReasonCode.UNREADABLE_DOCUMENT not in reasons
+        )
+
+    def _second_engine(
+        self, read: ReadResult, extraction: Extraction, referral: Referral
+    ) -> tuple[ReadResult, Extraction, Referral]:
+        """The record from both readings reconciled (``pipeline.second_engine``).
+
+        The store keeps tesseract's words; evidence taken from the second reading
+        carries its own boxes in the same page-image pixels, so highlights still fit.
+        """
+        second_document = read_again(read, self.second_reader)
+        if second_document is None:
+            return read, extraction, referral
+        second = self._extract(second_document, self._strict_nlp())
+        if second is None:
+            return read, extraction, referral
+        merged = reconcile(extraction, second)
+        again = self._decide(read.document, merged)
+        read.second_engine = True
+        return read, merged, again
+
+    def _strict_nlp(self) -> Language:
+        """The extraction pipeline with PP-OCR's letter confidence as the doubt threshold.
+
+        Its scores run higher than tesseract's (0.6 on a letter it misread), so its
+        values are held to their own, stricter mark; built on first need.
+        """
+        if self._second_nlp is None:
+            ocr = self.settings.ocr
+            strict = ocr.model_copy(
+                update={"field_word_confidence": ocr.second_reader_word_confidence}
+            )
+            self._second_nlp = build_nlp(self.settings.payers, strict)
+        return self._second_nlp
+
+    def _extract(self, document: ReadDocument, nlp: Language | None = None) -> Extraction | None:
         if document.problem is not None:
             return None
         try:
-            extraction = extract(self.nlp, document)
+            extraction = extract(nlp or self.nlp, document)
         except Exception:  # a rule bug must cost one document a review, not the batch
             log.exception("extraction failed", extra={"document": document.source.sha256})
             document.problem = DocumentProblem.CORRUPT
@@ -138,6 +200,7 @@ def _start_worker(settings: Settings, today: date | None) -> None:
     global _worker
     limit_threads()
     _worker = Pipeline(settings, today)
+    _worker.warm_up()
 
 
 def _process_in_worker(path: str) -> Referral:

@@ -102,6 +102,11 @@ def test_code_evidence_keeps_written_text_and_box(nlp) -> None:
         ("Massage weekly, a 6-week course", (1, None, 1, "wk"), (6, None, "wk")),
         ("Freq  Duration\n1TO 2 TMES A WEEK | X 2 MONTHS", (1, 2, 1, "wk"), (2, None, "mo")),
         (
+            "for therapeutic massage 1\n_to 2 times a week for 8 wks.",  # a speck in the range
+            (1, 2, 1, "wk"),
+            (8, None, "wk"),
+        ),
+        (
             "Frequency: 2x/week\nDuration: [14 weeks [16 weeks Dd 8 weeks []12 weeks",
             (2, None, 1, "wk"),
             (8, None, "wk"),  # the ticked box was read as "Dd"
@@ -177,6 +182,21 @@ def test_low_confidence_code_is_doubted(nlp) -> None:
 def test_conflicting_frequencies_are_not_left_to_a_reread(nlp) -> None:
     found = extract(nlp, _read("Massage 2x/week\nMassage 3x/week", confidence=0.2))
     assert "frequency" in found.doubts and "frequency" not in found.unsure
+
+
+@pytest.mark.parametrize(
+    ("text", "doubted"),
+    [
+        ("FREQ once a month\nDUR x to 3 moS", True),  # "2 to 3 mos" lost its first number
+        ("Massage once a month for 2 to 3 mos", False),
+        ("Frequency of visits: -1x/wk\nFor: x 1 year", False),  # a stray dash is no range
+        ("massage 1x/week\nduration _to 3 months", True),
+    ],
+)
+def test_a_range_that_lost_its_first_number_is_doubted(nlp, text, doubted) -> None:
+    found = extract(nlp, _read(text))
+    assert found.duration is not None
+    assert ("duration" in found.doubts) is doubted
 
 
 @pytest.mark.parametrize(

@@ -155,6 +155,7 @@ class TimingComponent:
         if evidence is not None:
             extraction.evidence[field] = evidence
         faint = _doubtful(layout, mention.start, mention.end, self.threshold)
+        conflict = conflict or timing.lost_range_start(doc.text, mention.start)
         if conflict or faint:
             extraction.doubts.append(field)
         if faint and not conflict and evidence is not None:

@@ -20,7 +20,8 @@ _PERIOD_UNIT = rf"(?P<unit>{_UNIT_WEEK}|{_UNIT_MONTH}|{_UNIT_DAY})"
 # "TMES", "t1mes": handwriting read by OCR loses or swaps the i
 _TIMES = r"(?:x|×|t[il1|]?m[ea]?s|times?|visits?|sessions?|treatments?|tx|txs)"
 _PER = r"(?:/|per|a|an|each|every|in\s+a|q\.?)"
-_RANGE = rf"(?P<n>{NUMBER})(?:\s*(?:-|–|to|or)\s*(?P<m>{NUMBER}))?"
+# "1\n_to 2 times": a line break and a scanner's speck may stand inside a range
+_RANGE = rf"(?P<n>{NUMBER})(?:\s*[_~]?\s*(?:-|–|to|or)\s*(?P<m>{NUMBER}))?"
 
 FREQUENCY_FORMS: list[tuple[str, re.Pattern[str]]] = [
     (
@@ -178,6 +179,19 @@ def visit_counts(text: str) -> list[Mention]:
         score = 3.0 if match.group("label") else 2.0
         found.append(Mention(match.start(), match.end(), score, (value,)))
     return found
+
+
+_DANGLING_RANGE = re.compile(r"(?:^|[^\d\s_~])[\s_~]*(?<![A-Za-z])(?:to|or)\s*$")
+
+
+def lost_range_start(text: str, start: int) -> bool:
+    """Whether a value stands after a range word with no number before it ("x to 3 mos").
+
+    The OCR dropped the range's first number (written "2 to 3 mos"): the value read is
+    not what was prescribed, so it must be doubted rather than taken as "3 months". A
+    dash alone does not count: faxes are full of stray dashes and bullets ("-1x/wk").
+    """
+    return bool(_DANGLING_RANGE.search(text[max(0, start - 12) : start]))
 
 
 def best(mentions: list[Mention]) -> tuple[Mention | None, bool]:

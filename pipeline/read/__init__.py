@@ -29,6 +29,7 @@ class ReadResult:
 
     document: ReadDocument
     images: PageImages = field(default_factory=dict)
+    second_engine: bool = False  # PP-OCR read the pages again (pipeline.second_engine)
 
 
 def read_file(path: Path, settings: OcrSettings, display_path: str | None = None) -> ReadResult:

@@ -152,11 +152,11 @@ def _words_from_data(data: dict[str, list]) -> OcrWords:
         left, top = float(data["left"][i]), float(data["top"][i])
         box = (left, top, left + float(data["width"][i]), top + float(data["height"][i]))
         words.append(Word(text=text, bbox=box, confidence=conf / 100.0, line=line))
-    confidence = _mean_confidence(words)
+    confidence = mean_confidence(words)
     return OcrWords(words=words, confidence=confidence)
 
 
-def _mean_confidence(words: list[Word]) -> float | None:
+def mean_confidence(words: list[Word]) -> float | None:
     """Character-weighted mean, so a page is not judged by its stray one-letter specks."""
     weighted = [(w.confidence or 0.0, len(w.text)) for w in words]
     total = sum(n for _, n in weighted)

@@ -37,6 +37,7 @@ def start_worker(settings: Settings) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     limit_threads()
     _pipeline = Pipeline(settings)
+    _pipeline.warm_up()
 
 
 def worker_ready() -> bool:

@@ -1,0 +1,160 @@
+"""A second OCR engine's reading of a document, reconciled with the first, field by field.
+
+Asked only when tesseract's reading would not be accepted (``pipeline.process``): PP-OCR
+reads the OCR'd pages again, the same spaCy pipeline extracts from that reading, and
+the two extractions are merged so that the second can only fill what the first lacked
+or confirm what the first doubted. Where the two engines read a value differently and
+neither is clearly wrong, the field is doubted, so the referral goes to review: two
+readings may never add up to an acceptance that either one contradicts.
+"""
+
+from __future__ import annotations
+
+from models.document import ReadDocument
+from models.extraction import Extraction
+from models.referral import Evidence
+from pipeline import icd10
+from pipeline.read import ReadResult
+from pipeline.read.ppocr import SecondReader
+from pipeline.read.tesseract import OcrError
+
+ENGINE_CONFLICT = "engines-disagree"
+_TIMING_FIELDS = ("frequency", "duration", "visits")
+
+
+def read_again(read: ReadResult, reader: SecondReader) -> ReadDocument | None:
+    """The document with every OCR'd page's words replaced by the second engine's.
+
+    Text-layer pages stay as they are. None when no page could be read again (the
+    engine is missing or failed on every page): the first reading then stands alone.
+    """
+    pages, replaced = [], 0
+    for page in read.document.pages:
+        image = read.images.get(page.number)
+        if image is None or page.method != "ocr":
+            pages.append(page)
+            continue
+        try:
+            words = reader.read_words(image, page.words).words
+        except OcrError:
+            pages.append(page)
+            continue
+        pages.append(page.model_copy(update={"words": words}))
+        replaced += 1
+    if not replaced:
+        return None
+    return read.document.model_copy(update={"pages": pages})
+
+
+def reconcile(first: Extraction, second: Extraction) -> Extraction:
+    """The first extraction, completed and checked by the second (see the module doc)."""
+    merged = first.model_copy(deep=True)
+    _reconcile_codes(merged, second)
+    for field in _TIMING_FIELDS:
+        _reconcile_value(merged, second, field)
+    _fill_parties(merged, second)
+    return merged
+
+
+def _reconcile_codes(merged: Extraction, second: Extraction) -> None:
+    for mention in second.codes:
+        if mention.doubtful:
+            continue  # the second engine unsure too: it neither adds nor settles
+        same = next((m for m in merged.codes if m.code == mention.code), None)
+        if same is not None:
+            _settle(merged, f"diagnosis:{same.code}")
+            same.doubtful = False
+            continue
+        under = next((m for m in merged.codes if _overlap(m.evidence, mention.evidence)), None)
+        if under is None:
+            merged.codes.append(mention)
+        elif under.doubtful or not icd10.facts(under.code).exists:
+            _settle(merged, f"diagnosis:{under.code}")
+            merged.codes[merged.codes.index(under)] = mention
+        else:
+            _doubt(merged, ENGINE_CONFLICT)
+    _carry_unread(merged, second)
+    unread = merged.evidence.get("diagnosis:unread")
+    if (
+        "diagnosis:unread" in merged.doubts
+        and "diagnosis:unread" not in second.doubts
+        and unread is not None
+        and any(_overlap(unread, m.evidence) for m in merged.codes)
+    ):
+        _settle(merged, "diagnosis:unread")
+
+
+def _carry_unread(merged: Extraction, second: Extraction) -> None:
+    """Something shaped like a code that the second engine could not read is a doubt too.
+
+    (Seen: the first reading had no codes at all, the second read two of three and left
+    the third as ``Nz551``; without this the two read codes would stand alone.)
+    """
+    unread = second.evidence.get("diagnosis:unread")
+    if "diagnosis:unread" not in second.doubts or unread is None:
+        return
+    if not any(_overlap(unread, m.evidence) for m in merged.codes):
+        _doubt(merged, "diagnosis:unread")
+        merged.evidence.setdefault("diagnosis:unread", unread)
+
+
+def _reconcile_value(merged: Extraction, second: Extraction, field: str) -> None:
+    mine, theirs = getattr(merged, field), getattr(second, field)
+    if theirs is None or field in second.doubts:
+        return
+    if mine is None:
+        setattr(merged, field, theirs)
+        if field in second.evidence:
+            merged.evidence[field] = second.evidence[field]
+    elif _same_value(mine, theirs):
+        _settle(merged, field)
+    else:
+        _doubt(merged, field)
+
+
+def _same_value(mine: object, theirs: object) -> bool:
+    if isinstance(mine, int) or isinstance(theirs, int):
+        return mine == theirs
+    exclude = {"text"}
+    return mine.model_dump(exclude=exclude) == theirs.model_dump(exclude=exclude)  # type: ignore[attr-defined]
+
+
+def _fill_parties(merged: Extraction, second: Extraction) -> None:
+    """Names, NPI, dates and payer the first reading missed (never overwritten)."""
+    if merged.prescriber.name is None and second.prescriber.name is not None:
+        merged.prescriber = second.prescriber
+        for key in ("prescriber.name", "prescriber.npi"):
+            if key in second.evidence:
+                merged.evidence[key] = second.evidence[key]
+    elif merged.prescriber.npi is None and second.prescriber.npi is not None:
+        merged.prescriber = merged.prescriber.model_copy(update={"npi": second.prescriber.npi})
+    if merged.patient.name is None and second.patient.name is not None:
+        merged.patient = second.patient
+    if merged.rx_date is None:
+        merged.rx_date = second.rx_date
+    if merged.payer.name is None and second.payer.name is not None:
+        merged.payer = second.payer
+        merged.preauth_required = second.preauth_required
+
+
+def _settle(merged: Extraction, doubt: str) -> None:
+    if doubt in merged.doubts:
+        merged.doubts = [d for d in merged.doubts if d != doubt]
+        merged.confirmed.append(doubt)
+
+
+def _doubt(merged: Extraction, doubt: str) -> None:
+    if doubt not in merged.doubts:
+        merged.doubts.append(doubt)
+
+
+def _overlap(a: Evidence, b: Evidence) -> bool:
+    """Two values read from the same place: same page, boxes that share most of a line."""
+    if a.page != b.page or a.bbox is None or b.bbox is None:
+        return False
+    width = min(a.bbox[2], b.bbox[2]) - max(a.bbox[0], b.bbox[0])
+    height = min(a.bbox[3], b.bbox[3]) - max(a.bbox[1], b.bbox[1])
+    if width <= 0 or height <= 0:
+        return False
+    shorter = min(a.bbox[3] - a.bbox[1], b.bbox[3] - b.bbox[1])
+    return height > 0.5 * shorter

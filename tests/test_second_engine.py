@@ -1,0 +1,195 @@
+"""The second OCR engine (PP-OCR) and how its reading is reconciled with tesseract's.
+
+The engine runs for real on handwriting drawn with a handwriting font; the
+reconciliation rules are checked on extractions built by hand, since they are what
+keeps two readings from adding up to an acceptance that either contradicts.
+"""
+
+from __future__ import annotations
+
+from PIL import Image, ImageDraw, ImageFont
+
+from models.document import PageText, ReadDocument, Word
+from models.extraction import CodeMention, Extraction
+from models.referral import Evidence, Frequency, Prescriber, Source
+from pipeline.process import Pipeline
+from pipeline.read import ReadResult
+from pipeline.read.ppocr import SecondReader
+from pipeline.second_engine import ENGINE_CONFLICT, read_again, reconcile
+from synth.ink import font_paths
+
+HAND_FONT = "hand-humor"
+HAND_LINES = ["Dx: S39.012A, M54.50", "massage 2 times a week for 6 weeks"]
+
+
+def _handwritten_page() -> Image.Image:
+    """A 300 dpi page with two lines in the handwriting font the generator uses."""
+    font = ImageFont.truetype(font_paths()[HAND_FONT], 64)
+    page = Image.new("L", (2550, 900), 255)
+    draw = ImageDraw.Draw(page)
+    for i, line in enumerate(HAND_LINES):
+        draw.text((220, 220 + 180 * i), line, font=font, fill=0)
+    return page
+
+
+def test_the_second_engine_reads_handwritten_codes_with_boxes_on_the_page(settings) -> None:
+    reading = SecondReader(settings.ocr).read_words(_handwritten_page())
+    words = {w.text.strip(",."): w for w in reading.words}
+    assert {"S39.012A", "M54.50"} <= set(words)
+    left, top, right, bottom = words["S39.012A"].bbox
+    assert 220 < left < right < 1500 and 180 < top < bottom < 360  # first line, page pixels
+    assert all(0 <= w.confidence <= 1 for w in reading.words)
+    lines = {w.line for w in reading.words}
+    assert len(lines) == 2  # rows rebuilt from the boxes
+
+
+def test_read_again_replaces_only_ocr_pages(settings) -> None:
+    image = _handwritten_page()
+    text_page = PageText(number=1, method="text", words=[Word(text="typed", line=0)])
+    ocr_page = PageText(number=2, method="ocr", words=[Word(text="garbled", line=0)])
+    document = ReadDocument(source=Source(path="t", sha256=None, media_type=None))
+    document.pages = [text_page, ocr_page]
+    again = read_again(ReadResult(document=document, images={2: image}), SecondReader(settings.ocr))
+    assert again is not None
+    assert [w.text for w in again.pages[0].words] == ["typed"]
+    assert "garbled" not in [w.text for w in again.pages[1].words]
+    assert document.pages[1].words[0].text == "garbled"  # the first reading is kept as it was
+
+
+def test_a_failing_second_engine_leaves_the_first_reading(settings) -> None:
+    class Broken:
+        def __call__(self, *args, **kwargs):
+            raise RuntimeError("onnxruntime: bad allocation")
+
+    reader = SecondReader(settings.ocr)
+    reader._engine = Broken()  # the engine's boundary: its failure is what is under test
+    document = ReadDocument(source=Source(path="t", sha256=None, media_type=None))
+    document.pages = [PageText(number=1, method="ocr", words=[Word(text="x", line=0)])]
+    assert (
+        read_again(ReadResult(document=document, images={1: _handwritten_page()}), reader) is None
+    )
+
+
+def _mention(code: str, box: tuple[float, float, float, float], doubtful=False) -> CodeMention:
+    return CodeMention(code=code, evidence=Evidence(page=1, text=code, bbox=box), doubtful=doubtful)
+
+
+ROW = (300.0, 500.0, 600.0, 550.0)
+OTHER_ROW = (300.0, 700.0, 600.0, 750.0)
+WEEKLY = Frequency(count=2, period=1, period_unit="wk", text="2x/wk")
+
+
+def test_the_second_reading_fills_what_the_first_missed() -> None:
+    first = Extraction(codes=[_mention("S16.1XXA", ROW)])
+    second = Extraction(codes=[_mention("S16.1XXA", ROW), _mention("M54.50", OTHER_ROW)])
+    second.frequency = WEEKLY
+    second.prescriber = Prescriber(name="Alan Park", credentials="MD")
+    merged = reconcile(first, second)
+    assert [m.code for m in merged.codes] == ["S16.1XXA", "M54.50"]
+    assert merged.frequency == WEEKLY and merged.prescriber.name == "Alan Park"
+    assert first.frequency is None  # the first extraction is not changed in place
+
+
+def test_a_code_the_first_misread_at_the_same_place_is_replaced() -> None:
+    first = Extraction(codes=[_mention("O97.OC", ROW)], doubts=["diagnosis:O97.OC"])
+    merged = reconcile(first, Extraction(codes=[_mention("S39.012A", ROW)]))
+    assert [m.code for m in merged.codes] == ["S39.012A"] and merged.doubts == []
+
+
+def test_both_engines_reading_the_same_doubted_code_settle_it() -> None:
+    first = Extraction(codes=[_mention("S16.1XXA", ROW, doubtful=True)])
+    first.doubts = ["diagnosis:S16.1XXA"]
+    merged = reconcile(first, Extraction(codes=[_mention("S16.1XXA", ROW)]))
+    assert merged.doubts == [] and not merged.codes[0].doubtful
+    assert merged.confirmed == ["diagnosis:S16.1XXA"]
+
+
+def test_two_real_codes_read_differently_at_one_place_send_it_to_review() -> None:
+    first = Extraction(codes=[_mention("S39.012A", ROW)])
+    merged = reconcile(first, Extraction(codes=[_mention("S39.013A", ROW)]))
+    assert [m.code for m in merged.codes] == ["S39.012A"]
+    assert ENGINE_CONFLICT in merged.doubts
+
+
+def test_a_frequency_read_differently_is_doubted_not_replaced() -> None:
+    first = Extraction(frequency=WEEKLY)
+    second = Extraction(frequency=Frequency(count=3, period=1, period_unit="wk", text="3x/wk"))
+    merged = reconcile(first, second)
+    assert merged.frequency == WEEKLY and "frequency" in merged.doubts
+
+
+def test_an_unsure_second_reading_neither_adds_nor_settles() -> None:
+    first = Extraction(codes=[_mention("S16.1XXA", ROW, doubtful=True)])
+    first.doubts = ["diagnosis:S16.1XXA"]
+    second = Extraction(
+        codes=[_mention("S16.1XXA", ROW, True), _mention("M54.50", OTHER_ROW, True)]
+    )
+    second.frequency, second.doubts = WEEKLY, ["frequency"]
+    merged = reconcile(first, second)
+    assert [m.code for m in merged.codes] == ["S16.1XXA"] and merged.frequency is None
+    assert merged.doubts == ["diagnosis:S16.1XXA"]
+
+
+def test_the_first_readings_prescriber_is_never_overwritten() -> None:
+    first = Extraction(prescriber=Prescriber(name="Alan Park", credentials="MD"))
+    second = Extraction(
+        prescriber=Prescriber(name="Alan Parks", credentials="DO", npi="1234567893")
+    )
+    merged = reconcile(first, second)
+    assert merged.prescriber.name == "Alan Park" and merged.prescriber.credentials == "MD"
+    assert merged.prescriber.npi == "1234567893"  # a missing NPI is filled in
+
+
+def test_a_line_the_first_reading_read_surely_is_not_read_again(settings) -> None:
+    """Recognition is most of PP-OCR's cost; a confidently read line is taken as it was."""
+    page = _handwritten_page()
+    reader = SecondReader(settings.ocr)
+    first_line = [w for w in reader.read_words(page).words if w.line == 0]
+    left = min(w.bbox[0] for w in first_line)
+    right = max(w.bbox[2] for w in first_line)
+    top = min(w.bbox[1] for w in first_line)
+    bottom = max(w.bbox[3] for w in first_line)
+    sure = Word(text="TYPED-LINE", bbox=(left, top, right, bottom), confidence=0.99, line=0)
+    unsure = Word(text="smudge", bbox=(220, 400, 900, 470), confidence=0.30, line=1)
+    again = reader.read_words(page, [sure, unsure])
+    texts = [w.text.lower() for w in again.words]
+    assert "typed-line" in texts  # kept from the first reading
+    assert "smudge" not in texts and "week" in texts  # the unsure line was read again
+
+
+def _hand_filled_prescription(path) -> None:
+    """A typed pad (letter size, 300 dpi) whose diagnosis and orders are handwritten."""
+    printed = ImageFont.truetype("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf", 40)
+    hand = ImageFont.truetype(font_paths()[HAND_FONT], 70)
+    page = Image.new("L", (2550, 3300), 255)
+    draw = ImageDraw.Draw(page)
+    typed = [
+        (200, "Cascade Family Medicine"),
+        (260, "1200 Pine St, Seattle, WA 98101  Tel 206-555-0100"),
+        (420, "Patient: Jane Roe     DOB: 01/02/1980"),
+        (1200, "Alan Park, MD     NPI 1234567893"),
+    ]
+    for top, line in typed:
+        draw.text((220, top), line, font=printed, fill=0)
+    draw.text((220, 620), "Dx: S39.012A", font=hand, fill=0)
+    draw.text((220, 800), "massage 2 times a week", font=hand, fill=0)
+    draw.text((220, 940), "for 6 weeks", font=hand, fill=0)
+    page.save(path)
+
+
+def test_a_hand_filled_prescription_is_completed_by_the_second_engine(settings, tmp_path):
+    """Tesseract alone reads ``537.012A`` and ``FOR & WEEKS``; with PP-OCR it is accepted."""
+    path = tmp_path / "rx.png"
+    _hand_filled_prescription(path)
+    tesseract_only = settings.ocr.model_copy(update={"second_reader": False})
+    alone = Pipeline(settings.model_copy(update={"ocr": tesseract_only})).process(path)
+    assert alone.referral.decision.status != "accepted" and not alone.read.second_engine
+    both = Pipeline(settings).process(path)
+    assert both.read.second_engine
+    record = both.referral
+    assert [d.code for d in record.diagnoses] == ["S39.012A"]
+    assert (record.frequency.count, record.frequency.period_unit) == (2, "wk")
+    assert (record.duration.value, record.duration.unit) == (6, "wk")
+    assert record.decision.status == "accepted"
+    left, top, _, bottom = record.diagnoses[0].evidence.bbox
+    assert 600 < top < bottom < 720 and left > 220  # boxed where the pen wrote it

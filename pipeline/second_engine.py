@@ -58,13 +58,18 @@ def reconcile(first: Extraction, second: Extraction) -> Extraction:
 
 def _reconcile_codes(merged: Extraction, second: Extraction) -> None:
     for mention in second.codes:
-        if mention.doubtful:
-            continue  # the second engine unsure too: it neither adds nor settles
+        doubt = f"diagnosis:{mention.code}"
+        faint = mention.doubtful and doubt in second.unsure
+        if mention.doubtful and not faint:
+            continue  # an ambiguous repair: it neither adds nor settles
         same = next((m for m in merged.codes if m.code == mention.code), None)
         if same is not None:
-            _settle(merged, f"diagnosis:{same.code}")
-            same.doubtful = False
+            if not faint or doubt in merged.unsure:
+                _settle(merged, doubt)  # two engines, one reading: only faintness doubted it
+                same.doubtful = False
             continue
+        if faint:
+            continue  # read by one engine, and faintly: it adds nothing
         under = next((m for m in merged.codes if _overlap(m.evidence, mention.evidence)), None)
         if under is None:
             merged.codes.append(mention)
@@ -99,16 +104,27 @@ def _carry_unread(merged: Extraction, second: Extraction) -> None:
 
 
 def _reconcile_value(merged: Extraction, second: Extraction, field: str) -> None:
+    """Fill a missing value from a sure second reading; settle or doubt a present one.
+
+    A value both engines read alike is settled even when each read it faintly (the
+    doubt rested only on confidence, ``unsure``): two engines with different ways of
+    failing rarely fail to the same value. A value only one engine read faintly, or
+    that either doubted for another reason, changes nothing.
+    """
     mine, theirs = getattr(merged, field), getattr(second, field)
-    if theirs is None or field in second.doubts:
+    doubted = field in second.doubts
+    faint = doubted and field in second.unsure
+    if theirs is None or (doubted and not faint):
         return
     if mine is None:
-        setattr(merged, field, theirs)
-        if field in second.evidence:
-            merged.evidence[field] = second.evidence[field]
+        if not doubted:
+            setattr(merged, field, theirs)
+            if field in second.evidence:
+                merged.evidence[field] = second.evidence[field]
     elif _same_value(mine, theirs):
-        _settle(merged, field)
-    else:
+        if not doubted or field in merged.unsure:
+            _settle(merged, field)
+    elif not doubted:
         _doubt(merged, field)
 
 

@@ -118,16 +118,40 @@ def test_a_frequency_read_differently_is_doubted_not_replaced() -> None:
     assert merged.frequency == WEEKLY and "frequency" in merged.doubts
 
 
-def test_an_unsure_second_reading_neither_adds_nor_settles() -> None:
+def _faint(code: str, box=ROW) -> Extraction:
+    """An extraction whose one code was read with low confidence (and only that)."""
+    mention = _mention(code, box, doubtful=True)
+    doubt = f"diagnosis:{code}"
+    return Extraction(codes=[mention], doubts=[doubt], unsure={doubt: mention.evidence})
+
+
+def test_a_faint_second_reading_adds_nothing() -> None:
+    second = _faint("M54.50", OTHER_ROW)
+    second.frequency, second.doubts = WEEKLY, [*second.doubts, "frequency"]
+    second.unsure["frequency"] = Evidence(page=1, text="2x/wk", bbox=OTHER_ROW)
+    merged = reconcile(Extraction(), second)
+    assert merged.codes == [] and merged.frequency is None and merged.doubts == []
+
+
+def test_two_engines_reading_the_same_code_faintly_settle_it() -> None:
+    merged = reconcile(_faint("S16.1XXA"), _faint("S16.1XXA"))
+    assert merged.doubts == [] and not merged.codes[0].doubtful
+
+
+def test_a_doubt_of_another_kind_is_not_settled_by_a_faint_agreement() -> None:
     first = Extraction(codes=[_mention("S16.1XXA", ROW, doubtful=True)])
-    first.doubts = ["diagnosis:S16.1XXA"]
-    second = Extraction(
-        codes=[_mention("S16.1XXA", ROW, True), _mention("M54.50", OTHER_ROW, True)]
-    )
-    second.frequency, second.doubts = WEEKLY, ["frequency"]
-    merged = reconcile(first, second)
-    assert [m.code for m in merged.codes] == ["S16.1XXA"] and merged.frequency is None
-    assert merged.doubts == ["diagnosis:S16.1XXA"]
+    first.doubts = ["diagnosis:S16.1XXA"]  # an ambiguous repair, not faint words
+    merged = reconcile(first, _faint("S16.1XXA"))
+    assert merged.doubts == ["diagnosis:S16.1XXA"] and merged.codes[0].doubtful
+
+
+def test_a_frequency_both_engines_read_faintly_alike_is_settled() -> None:
+    evidence = Evidence(page=1, text="2x/wk", bbox=ROW)
+    first = Extraction(frequency=WEEKLY, doubts=["frequency"], unsure={"frequency": evidence})
+    second = Extraction(frequency=WEEKLY, doubts=["frequency"], unsure={"frequency": evidence})
+    assert reconcile(first, second).doubts == []
+    second.unsure = {}  # the second doubted it for another reason (two readings disagree)
+    assert reconcile(first, second).doubts == ["frequency"]
 
 
 def test_the_first_readings_prescriber_is_never_overwritten() -> None:

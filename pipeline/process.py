@@ -21,6 +21,7 @@ from models.config import Settings
 from models.document import DocumentProblem, ReadDocument
 from models.extraction import Extraction
 from models.referral import ReasonCode, Referral, Source
+from pipeline import icd10
 from pipeline.check import build_referral
 from pipeline.extract import build_nlp, extract
 from pipeline.read import ReadResult, read_file
@@ -76,7 +77,7 @@ class Pipeline:
         referral = self._decide(document, extraction)
         if extraction is not None and read.images and self._read_again(extraction, read, referral):
             referral = self._decide(document, extraction)
-        if extraction is not None and self._wants_second_engine(read, referral):
+        if extraction is not None and self._wants_second_engine(read, extraction, referral):
             read, extraction, referral = self._second_engine(read, extraction, referral)
         log.info(
             "processed",
@@ -114,11 +115,15 @@ class Pipeline:
             return len(extraction.codes) > before
         return False
 
-    def _wants_second_engine(self, read: ReadResult, referral: Referral) -> bool:
-        """Only OCR'd documents tesseract's reading would not accept are read twice.
+    def _wants_second_engine(
+        self, read: ReadResult, extraction: Extraction, referral: Referral
+    ) -> bool:
+        """Only OCR'd documents a second reading could still get accepted are read twice.
 
-        PP-OCR costs one to three seconds a page; an accepted referral gains nothing
-        from it, and an unreadable one has no words to compare.
+        PP-OCR costs seconds a document; an accepted referral gains nothing from it, an
+        unreadable one has no words to compare, and a code read surely that is real but
+        not billable is never overruled by the second reading, so it keeps the referral
+        in review whatever that reading finds.
         """
         reasons = {r.code for r in referral.decision.reasons}
         return (
@@ -126,6 +131,7 @@ class Pipeline:
             and bool(read.images)
             and referral.decision.status != "accepted"
             and ReasonCode.UNREADABLE_DOCUMENT not in reasons
+            and not _surely_not_billable(extraction)
         )
 
     def _second_engine(
@@ -185,6 +191,14 @@ class Pipeline:
             document, None, self.settings.rules, self.settings.ocr.low_confidence
         )
         return Processed(referral=referral, read=ReadResult(document=document))
+
+
+def _surely_not_billable(extraction: Extraction) -> bool:
+    for mention in extraction.codes:
+        facts = icd10.facts(mention.code)
+        if not mention.doubtful and facts.exists and not facts.billable:
+            return True
+    return False
 
 
 def worker_count(settings: Settings, jobs: int) -> int:

@@ -217,3 +217,18 @@ def test_a_hand_filled_prescription_is_completed_by_the_second_engine(settings, 
     assert record.decision.status == "accepted"
     left, top, _, bottom = record.diagnoses[0].evidence.bbox
     assert 600 < top < bottom < 720 and left > 220  # boxed where the pen wrote it
+
+
+def test_no_second_reading_when_a_surely_read_code_keeps_it_in_review(settings) -> None:
+    """M25.51 is a real category but not billable; the reconciliation never overrules a
+    code read surely, so reading the page again could not get the referral accepted."""
+    pipeline = Pipeline(settings)
+    page = PageText(number=1, method="ocr", words=[Word(text="M25.51", line=0)])
+    document = ReadDocument(source=Source(path="t", sha256=None, media_type=None), pages=[page])
+    read = ReadResult(document=document, images={1: Image.new("L", (100, 100), 255)})
+    sure = Extraction(codes=[_mention("M25.51", ROW)])
+    referral = pipeline._decide(document, sure)
+    assert referral.decision.status == "needs_review"
+    assert not pipeline._wants_second_engine(read, sure, referral)
+    faint = _faint("M25.51")  # read faintly: the second reading may show another code
+    assert pipeline._wants_second_engine(read, faint, pipeline._decide(document, faint))

@@ -101,6 +101,12 @@ def test_code_evidence_keeps_written_text_and_box(nlp) -> None:
         ("medical massage monthly x 2-3-mo.", (1, None, 1, "mo"), (2, 3, "mo")),
         ("Massage weekly, a 6-week course", (1, None, 1, "wk"), (6, None, "wk")),
         ("Freq  Duration\n1TO 2 TMES A WEEK | X 2 MONTHS", (1, 2, 1, "wk"), (2, None, "mo")),
+        (  # labels in the cell to the left; "RTC 8 weeks" is a follow-up
+            "Low back pain since MVA. Chiropractic care\n3x/wk x 2 wks after the injury. RTC 8"
+            " weeks.\nDx: M54.30\nFreq:  weekly\nDur:  for 3 to 6 months",
+            (1, None, 1, "wk"),
+            (3, 6, "mo"),
+        ),
         (
             "for therapeutic massage 1\n_to 2 times a week for 8 wks.",  # a speck in the range
             (1, 2, 1, "wk"),
@@ -184,6 +190,21 @@ def test_conflicting_frequencies_are_not_left_to_a_reread(nlp) -> None:
     assert "frequency" in found.doubts and "frequency" not in found.unsure
 
 
+def test_earlier_therapy_wrapped_onto_a_new_line_is_not_the_order(nlp) -> None:
+    """Seen on a generated fax: the history sentence breaks before its frequency, and a
+    follow-up's "in 4\nwks" shares the line, which is then no line of printed options."""
+    text = (
+        "Frequency/Duration:  1x/wk for 6 weeks\n"
+        "Previous massage 1x/wk for 4 weeks in 2025, helpful. Chiropractic care\n"
+        "3x/wk x 2 wks after the injury. CPT: 97530 Return to clinic in 4\n"
+        "wks or sooner prn."
+    )
+    found = extract(nlp, _read(text))
+    assert (found.frequency.count, found.frequency.period_unit) == (1, "wk")
+    assert (found.duration.value, found.duration.unit) == (6, "wk")
+    assert found.doubts == []
+
+
 @pytest.mark.parametrize(
     ("text", "doubted"),
     [
@@ -191,12 +212,13 @@ def test_conflicting_frequencies_are_not_left_to_a_reread(nlp) -> None:
         ("Massage once a month for 2 to 3 mos", False),
         ("Frequency of visits: -1x/wk\nFor: x 1 year", False),  # a stray dash is no range
         ("massage 1x/week\nduration _to 3 months", True),
+        ("Freq/Dur |-2x/week for 4 Weeks", True),  # "1-2x/week": the 1 read as a bar
     ],
 )
 def test_a_range_that_lost_its_first_number_is_doubted(nlp, text, doubted) -> None:
     found = extract(nlp, _read(text))
     assert found.duration is not None
-    assert ("duration" in found.doubts) is doubted
+    assert bool({"frequency", "duration"} & set(found.doubts)) is doubted
 
 
 @pytest.mark.parametrize(

@@ -112,7 +112,8 @@ _IN_A_YEAR = re.compile(
     re.I,
 )
 _NOT_TREATMENT = re.compile(
-    r"(?:follow[\s-]?up|f/u|recheck|re-?check|return(?:ing)?|re-?eval\w*|revisit|see\s+(?:me|"
+    r"(?:follow[\s-]?up|f/u|recheck|re-?check|return(?:ing)?|\brtc\b|re-?eval\w*|revisit|"
+    r"see\s+(?:me|"
     r"him|her|patient|pt)|\bago\b|since|history|\bhx\b|onset|pain|ache|aching|symptoms?|"
     r"complain\w*|c/o|reports?|has\s+had|had|injur\w*|accident|started|began|chronic|"
     r"for\s+the\s+(?:past|last)|past|last|prior|previous|\bpt\b|physical\s+therapy|chiro\w*|"
@@ -181,15 +182,18 @@ def visit_counts(text: str) -> list[Mention]:
     return found
 
 
-_DANGLING_RANGE = re.compile(r"(?:^|[^\d\s_~])[\s_~]*(?<![A-Za-z])(?:to|or)\s*$")
+_DANGLING_RANGE = re.compile(
+    r"(?:(?:^|[^\d\s_~])[\s_~]*(?<![A-Za-z])(?:to|or)\s*|[^\d\s\-–][\-–])$"
+)
 
 
 def lost_range_start(text: str, start: int) -> bool:
     """Whether a value stands after a range word with no number before it ("x to 3 mos").
 
     The OCR dropped the range's first number (written "2 to 3 mos"): the value read is
-    not what was prescribed, so it must be doubted rather than taken as "3 months". A
-    dash alone does not count: faxes are full of stray dashes and bullets ("-1x/wk").
+    not what was prescribed, so it must be doubted rather than taken as "3 months". The
+    same for a dash glued to a mark that was the first number ("|-2x/week" for
+    "1-2x/week"); a dash after a space is a stray mark or bullet ("visits: -1x/wk").
     """
     return bool(_DANGLING_RANGE.search(text[max(0, start - 12) : start]))
 
@@ -243,7 +247,7 @@ def _frequency_score(text: str, start: int, end: int, form: str) -> float:
     after = text[end : end + 25]
     if _MEDICATION.search(sentence) and not _FREQUENCY_LABEL.search(sentence[:20]):
         return -1.0
-    if re.search(r"\b(?:follow[\s-]?up|f/u|recheck|re-?eval\w*|return)\b", before, re.I):
+    if re.search(r"\b(?:follow[\s-]?up|f/u|recheck|re-?eval\w*|return|rtc)\b", before, re.I):
         return -1.0
     if _PAST_THERAPY.search(before[-25:]) or _IN_A_YEAR.search(text[end : end + 40]):
         return -1.0
@@ -322,6 +326,8 @@ def _since_last_frequency(text: str, start: int, frequency_ends: list[int]) -> s
     return text[max(previous) : start] if previous else ""
 
 
+# printed check boxes, as drawn or as OCR reads their sides
+_BOX = re.compile(r"[\[\]()☐☑☒□■|]")
 # a ticked box as OCR reads it among printed options: "[]12 weeks Dd 8 weeks"
 _TICK_READ_AS = re.compile(r"(?<![\w/])(?:Dd|Bd|Kd|&|®)\s*$")
 _CHECKED = re.compile(
@@ -343,7 +349,7 @@ def _checkbox_marks(text: str, mentions: list[Mention]) -> list[Mention]:
         by_line.setdefault(text.rfind("\n", 0, mention.start), []).append(mention)
     ticked = {m for m in mentions if _CHECKED.search(text[max(0, m.start - 14) : m.start])}
     for line_mentions in by_line.values():
-        if len(line_mentions) >= 2:  # "X 8 weeks" among options is a tick, not "for 8 weeks"
+        if _is_option_line(text, line_mentions):  # "X 8 weeks" among options: a tick, not "for"
             ticked.update(
                 m
                 for m in line_mentions
@@ -357,7 +363,7 @@ def _checkbox_marks(text: str, mentions: list[Mention]) -> list[Mention]:
         return mentions
     kept = []
     for line_mentions in by_line.values():
-        options = len(line_mentions) >= 2
+        options = _is_option_line(text, line_mentions)
         for mention in line_mentions:
             if mention in ticked:
                 kept.append(
@@ -368,22 +374,56 @@ def _checkbox_marks(text: str, mentions: list[Mention]) -> list[Mention]:
     return sorted(kept, key=lambda m: m.start)
 
 
+def _is_option_line(text: str, line_mentions: list[Mention]) -> bool:
+    """Two or more values a line offers as printed choices, boxes and all.
+
+    A follow-up ("return in 4 wks") or "RTC 8 weeks" sharing a prose line with an
+    earlier therapy's "x 2 wks" makes no line of options (seen on generated faxes).
+    """
+    if sum(1 for m in line_mentions if m.score >= 0) < 2:
+        return False
+    line_start = text.rfind("\n", 0, line_mentions[0].start) + 1
+    line_end = text.find("\n", line_mentions[-1].end)
+    return bool(_BOX.search(text[line_start : line_end if line_end >= 0 else len(text)]))
+
+
 def _label_context(text: str, start: int) -> str:
-    """The words a value answers to: its own clause, or the label row above its box."""
+    """The words a value answers to: its own clause, the label cell to its left on the
+    same row ("Freq:  weekly", the two spaces a column gap), or the label row above."""
     line_start = text.rfind("\n", 0, start) + 1
-    segment = text[line_start:start].split("  ")[-1]
+    before = text[line_start:start]
+    segment = before.split("  ")[-1]
     if re.search(r"[A-Za-z]{3}", segment) or line_start == 0:
         return _clause_before(text, start)
+    if re.search(r"[A-Za-z]{3}", before):
+        return before
     previous_start = text.rfind("\n", 0, line_start - 1) + 1
     return text[previous_start : line_start - 1] + " " + segment
 
 
 def _clause_before(text: str, start: int) -> str:
-    """The text from the start of the line (or sentence) up to a position."""
+    """The text from the start of the line (or sentence) up to a position.
+
+    A value that opens a line continues a sentence the line above left unfinished
+    ("... helpful. Chiropractic care" / "3x/wk x 2 wks after the injury"): that
+    sentence's words count, or earlier therapy wrapped onto a new line reads as the
+    order.
+    """
     line_start = text.rfind("\n", 0, start) + 1
     segment = text[line_start:start]
+    if not segment.strip() and line_start > 0:
+        segment = _unfinished_line_above(text, line_start) + " " + segment
     sentence = re.split(r"(?<=[.;!?])\s+(?=[A-Z])", segment)
     return sentence[-1] if sentence else segment
+
+
+def _unfinished_line_above(text: str, line_start: int) -> str:
+    """The last column of the line above, when it ends mid-sentence (no stop or colon)."""
+    above = text[text.rfind("\n", 0, line_start - 1) + 1 : line_start - 1]
+    tail = above.split("  ")[-1].rstrip()
+    if not tail or tail[-1] in ".;:!?)]|" or not re.search(r"[a-z]{2}", tail):
+        return ""
+    return tail
 
 
 def _sentence(text: str, start: int, end: int) -> str:

@@ -101,6 +101,12 @@ def test_code_evidence_keeps_written_text_and_box(nlp) -> None:
         ("medical massage monthly x 2-3-mo.", (1, None, 1, "mo"), (2, 3, "mo")),
         ("Massage weekly, a 6-week course", (1, None, 1, "wk"), (6, None, "wk")),
         ("Freq  Duration\n1TO 2 TMES A WEEK | X 2 MONTHS", (1, 2, 1, "wk"), (2, None, "mo")),
+        (  # a text PDF's check boxes are graphics: only the tick "X" is in the text
+            "Frequency: X 1x/week  2x/week  3x/week  1-2x/week  Other:\n"
+            "For:  4 weeks  6 weeks X 8 weeks  12 weeks  Other:",
+            (1, None, 1, "wk"),
+            (8, None, "wk"),
+        ),
         (  # labels in the cell to the left; "RTC 8 weeks" is a follow-up
             "Low back pain since MVA. Chiropractic care\n3x/wk x 2 wks after the injury. RTC 8"
             " weeks.\nDx: M54.30\nFreq:  weekly\nDur:  for 3 to 6 months",

@@ -375,12 +375,15 @@ def _checkbox_marks(text: str, mentions: list[Mention]) -> list[Mention]:
 
 
 def _is_option_line(text: str, line_mentions: list[Mention]) -> bool:
-    """Two or more values a line offers as printed choices, boxes and all.
+    """Values a line offers as printed choices: three or more, or two beside boxes.
 
     A follow-up ("return in 4 wks") or "RTC 8 weeks" sharing a prose line with an
     earlier therapy's "x 2 wks" makes no line of options (seen on generated faxes).
     """
-    if sum(1 for m in line_mentions if m.score >= 0) < 2:
+    offered = sum(1 for m in line_mentions if m.score >= 0)
+    if offered >= 3:  # a row of choices, its boxes drawn as graphics in a text PDF
+        return True
+    if offered < 2:
         return False
     line_start = text.rfind("\n", 0, line_mentions[0].start) + 1
     line_end = text.find("\n", line_mentions[-1].end)

@@ -347,9 +347,10 @@ def _checkbox_marks(text: str, mentions: list[Mention]) -> list[Mention]:
     by_line: dict[int, list[Mention]] = {}
     for mention in mentions:
         by_line.setdefault(text.rfind("\n", 0, mention.start), []).append(mention)
+    option_lines = {key for key, line in by_line.items() if _is_option_line(text, line)}
     ticked = {m for m in mentions if _CHECKED.search(text[max(0, m.start - 14) : m.start])}
-    for line_mentions in by_line.values():
-        if _is_option_line(text, line_mentions):  # "X 8 weeks" among options: a tick, not "for"
+    for key, line_mentions in by_line.items():
+        if key in option_lines:  # "X 8 weeks" among options is a tick, not "for 8 weeks"
             ticked.update(
                 m
                 for m in line_mentions
@@ -362,8 +363,8 @@ def _checkbox_marks(text: str, mentions: list[Mention]) -> list[Mention]:
     if not ticked:
         return mentions
     kept = []
-    for line_mentions in by_line.values():
-        options = _is_option_line(text, line_mentions)
+    for key, line_mentions in by_line.items():
+        options = key in option_lines
         for mention in line_mentions:
             if mention in ticked:
                 kept.append(

@@ -6,7 +6,7 @@ PP-OCR's text detector and recogniser (ONNX models shipped inside the
 ``rapidocr-onnxruntime`` wheel; nothing is downloaded at run time) read the same
 strokes far better, at a cost of one to three seconds a page on one core. So it is not
 the first reader: the pipeline asks it only for pages of a referral that tesseract's
-reading would send to review or reject (see ``pipeline.verify``).
+reading would send to review or reject (see ``pipeline.second_engine``).
 
 Like ``tesseract.py``: one engine per worker process, single-threaded (one worker per
 core already uses every core), and any failure inside it becomes a typed ``OcrError``

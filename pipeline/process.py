@@ -148,7 +148,7 @@ class Pipeline:
         second = self._extract(second_document, self._strict_nlp())
         if second is None:
             return read, extraction, referral
-        merged = reconcile(extraction, second)
+        merged = reconcile(extraction, second, self.settings.rules)
         again = self._decide(read.document, merged)
         read.second_engine = True
         return read, merged, again

@@ -10,8 +10,9 @@ readings may never add up to an acceptance that either one contradicts.
 
 from __future__ import annotations
 
+from models.config import RuleSettings
 from models.document import ReadDocument
-from models.extraction import Extraction
+from models.extraction import CodeMention, Extraction
 from models.referral import Evidence
 from pipeline import icd10
 from pipeline.read import ReadResult
@@ -46,17 +47,18 @@ def read_again(read: ReadResult, reader: SecondReader) -> ReadDocument | None:
     return read.document.model_copy(update={"pages": pages})
 
 
-def reconcile(first: Extraction, second: Extraction) -> Extraction:
+def reconcile(first: Extraction, second: Extraction, rules: RuleSettings) -> Extraction:
     """The first extraction, completed and checked by the second (see the module doc)."""
     merged = first.model_copy(deep=True)
-    _reconcile_codes(merged, second)
+    _reconcile_codes(merged, second, rules)
     for field in _TIMING_FIELDS:
         _reconcile_value(merged, second, field)
     _fill_parties(merged, second)
     return merged
 
 
-def _reconcile_codes(merged: Extraction, second: Extraction) -> None:
+def _reconcile_codes(merged: Extraction, second: Extraction, rules: RuleSettings) -> None:
+    faint_only: list[CodeMention] = []
     for mention in second.codes:
         doubt = f"diagnosis:{mention.code}"
         faint = mention.doubtful and doubt in second.unsure
@@ -68,9 +70,11 @@ def _reconcile_codes(merged: Extraction, second: Extraction) -> None:
                 _settle(merged, doubt)  # two engines, one reading: only faintness doubted it
                 same.doubtful = False
             continue
-        if faint:
-            continue  # read by one engine, and faintly: it adds nothing
         under = next((m for m in merged.codes if _overlap(m.evidence, mention.evidence)), None)
+        if faint:
+            if under is None:
+                faint_only.append(mention)
+            continue
         if under is None:
             merged.codes.append(mention)
         elif under.doubtful or not icd10.facts(under.code).exists:
@@ -79,6 +83,7 @@ def _reconcile_codes(merged: Extraction, second: Extraction) -> None:
         else:
             _doubt(merged, ENGINE_CONFLICT)
     _carry_unread(merged, second)
+    _doubt_a_rejection(merged, faint_only, rules)
     unread = merged.evidence.get("diagnosis:unread")
     if (
         "diagnosis:unread" in merged.doubts
@@ -87,6 +92,32 @@ def _reconcile_codes(merged: Extraction, second: Extraction) -> None:
         and any(_overlap(unread, m.evidence) for m in merged.codes)
     ):
         _settle(merged, "diagnosis:unread")
+
+
+def _doubt_a_rejection(
+    merged: Extraction, faint_only: list[CodeMention], rules: RuleSettings
+) -> None:
+    """A reimbursable code only the second engine read, faintly, forbids a rejection.
+
+    Such codes are not added (on generated faxes most were phone numbers or addresses
+    read as codes), but where nothing read surely is reimbursable the faint one may be
+    the code the referral was written for (seen: M25.569 on a photo, tesseract read no
+    code on its line): the referral then goes to a person, not to the rejected list.
+    """
+    if any(_reimbursable(m.code, rules) for m in merged.codes):
+        return
+    for mention in faint_only:
+        if _reimbursable(mention.code, rules):
+            doubt = f"diagnosis:{mention.code}"
+            _doubt(merged, doubt)
+            merged.unsure[doubt] = mention.evidence
+
+
+def _reimbursable(code: str, rules: RuleSettings) -> bool:
+    facts = icd10.facts(code)
+    return icd10.is_reimbursable(
+        facts.billable, icd10.category(facts.code, facts.description, rules), rules
+    )
 
 
 def _carry_unread(merged: Extraction, second: Extraction) -> None:
@@ -109,7 +140,9 @@ def _reconcile_value(merged: Extraction, second: Extraction, field: str) -> None
     A value both engines read alike is settled even when each read it faintly (the
     doubt rested only on confidence, ``unsure``): two engines with different ways of
     failing rarely fail to the same value. A value only one engine read faintly, or
-    that either doubted for another reason, changes nothing.
+    that either doubted for another reason, changes nothing, except where the first
+    reading found nothing: then the faint value fills the field, doubted, so the referral
+    still goes to review but the reviewer sees the value and where it stands.
     """
     mine, theirs = getattr(merged, field), getattr(second, field)
     doubted = field in second.doubts
@@ -117,10 +150,13 @@ def _reconcile_value(merged: Extraction, second: Extraction, field: str) -> None
     if theirs is None or (doubted and not faint):
         return
     if mine is None:
-        if not doubted:
-            setattr(merged, field, theirs)
-            if field in second.evidence:
-                merged.evidence[field] = second.evidence[field]
+        # a faint second reading is still the best guess: kept, doubted, shown boxed
+        setattr(merged, field, theirs)
+        if field in second.evidence:
+            merged.evidence[field] = second.evidence[field]
+        if faint:
+            _doubt(merged, field)
+            merged.unsure[field] = second.unsure[field]
     elif _same_value(mine, theirs):
         if not doubted or field in merged.unsure:
             _settle(merged, field)

@@ -9,6 +9,7 @@ from models.referral import Source
 from pipeline.extract import build_nlp, extract
 from pipeline.extract.codes import find_codes
 from pipeline.extract.people import npi_is_valid
+from pipeline.extract.timing import repair_unit_words
 
 
 @pytest.fixture(scope="module")
@@ -123,6 +124,31 @@ def test_code_evidence_keeps_written_text_and_box(nlp) -> None:
             (2, None, 1, "wk"),
             (8, None, "wk"),  # the ticked box was read as "Dd"
         ),
+        # "2 x 10" under a combined label, the visit count on the next line
+        ("Frequency/Duration 2 x 10\n6 sessions", (2, None, 1, "wk"), (10, None, "wk")),
+        (  # a pen's unit words as OCR reads them
+            "Frequency: 4 visitspermontk\nLength of treatment:  x6 wonthS",
+            (4, None, 1, "mo"),
+            (6, None, "mo"),
+        ),
+        ("FREQUENCY 2 Limes, per week\nDUR  x one montks", (2, None, 1, "wk"), (1, None, "mo")),
+        (  # OCR lost the ticks; the values written in the "other:" blanks are the order
+            "Frequency: 1x/week 2x/week 3x/week 1-2x/week other: 2to 3times, weekly\n"
+            "For: 4 weeks 6 weeks 8weeks 12weeks other: X6mos",
+            (2, 3, 1, "wk"),
+            (6, None, "mo"),
+        ),
+        (  # ticks as OCR reads them: "[Xl" (the box's side a letter), "OX" (a round box)
+            "Frequency [1] 2x/week [] 3x/week [Xl 1-2x/week [1 Other:\n"
+            "For: [14 weeks [16 weeks [18 weeks [112 weeks [Xl other: x 6 mos",
+            (1, 2, 1, "wk"),
+            (6, None, "mo"),
+        ),
+        (  # written on the blank's underline
+            "Freq: O 1x/week O 2x/week O 3x/week OX Other: _1x/mo\nDur: x 6 wks",
+            (1, None, 1, "mo"),
+            (6, None, "wk"),
+        ),
     ],
 )
 def test_frequency_and_duration(nlp, text, frequency, duration) -> None:
@@ -219,6 +245,9 @@ def test_earlier_therapy_wrapped_onto_a_new_line_is_not_the_order(nlp) -> None:
         ("Frequency of visits: -1x/wk\nFor: x 1 year", False),  # a stray dash is no range
         ("massage 1x/week\nduration _to 3 months", True),
         ("Freq/Dur |-2x/week for 4 Weeks", True),  # "1-2x/week": the 1 read as a bar
+        ("FREQ/DUR\n\\ TO 2 TIMES A WEEK FOR 3 MO", True),  # capitals, "1" read as "\\"
+        ("Massage weekly for up to 6 weeks", False),
+        ("MASSAGE one or 2 times a week for 3 mos", False),
     ],
 )
 def test_a_range_that_lost_its_first_number_is_doubted(nlp, text, doubted) -> None:
@@ -233,6 +262,7 @@ def test_a_range_that_lost_its_first_number_is_doubted(nlp, text, doubted) -> No
         "Dx / ICD-10 codes\nS13.8XXA\nPain, unspecified\nPRESCRIPTION",  # R52's cell was lost
         "Dx: $23.3XXD, $13.6XXKD\nRx: massage",  # a garbled code
         "A:\n1. 423552\n2. S53.419A\nPlan: massage",
+        "ICD-10 code\nDescription\nG47.20\nS3.6XXA.\nORDERS",  # a digit lost, the X's kept
     ],
 )
 def test_code_that_did_not_read_is_doubted(nlp, text) -> None:
@@ -247,3 +277,10 @@ def test_a_hyphenated_claim_number_is_not_an_unread_code(nlp) -> None:
 def test_descriptions_beside_their_codes_are_not_doubted(nlp) -> None:
     text = "ICD-10: M54.2 Cervicalgia; S39.012A (Strain of muscle, fascia and tendon of lower back)"
     assert extract(nlp, _read(text)).doubts == []
+
+
+def test_unit_word_repair_keeps_offsets_and_real_words() -> None:
+    text = "open mouth 3 times daily; massage 2x/wk x 6 wonths"
+    repaired = repair_unit_words(text)
+    assert len(repaired) == len(text)
+    assert repaired.endswith("6 months") and "open mouth" in repaired

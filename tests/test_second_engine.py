@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from PIL import Image, ImageDraw, ImageFont
 
+from models.config import RuleSettings
 from models.document import PageText, ReadDocument, Word
 from models.extraction import CodeMention, Extraction
 from models.referral import Evidence, Frequency, Prescriber, Source
@@ -18,6 +19,7 @@ from pipeline.read.ppocr import SecondReader
 from pipeline.second_engine import ENGINE_CONFLICT, read_again, reconcile
 from synth.ink import font_paths
 
+RULES = RuleSettings()  # the contract's categories, as config.toml has them
 HAND_FONT = "hand-humor"
 HAND_LINES = ["Dx: S39.012A, M54.50", "massage 2 times a week for 6 weeks"]
 
@@ -84,7 +86,7 @@ def test_the_second_reading_fills_what_the_first_missed() -> None:
     second = Extraction(codes=[_mention("S16.1XXA", ROW), _mention("M54.50", OTHER_ROW)])
     second.frequency = WEEKLY
     second.prescriber = Prescriber(name="Alan Park", credentials="MD")
-    merged = reconcile(first, second)
+    merged = reconcile(first, second, RULES)
     assert [m.code for m in merged.codes] == ["S16.1XXA", "M54.50"]
     assert merged.frequency == WEEKLY and merged.prescriber.name == "Alan Park"
     assert first.frequency is None  # the first extraction is not changed in place
@@ -92,21 +94,21 @@ def test_the_second_reading_fills_what_the_first_missed() -> None:
 
 def test_a_code_the_first_misread_at_the_same_place_is_replaced() -> None:
     first = Extraction(codes=[_mention("O97.OC", ROW)], doubts=["diagnosis:O97.OC"])
-    merged = reconcile(first, Extraction(codes=[_mention("S39.012A", ROW)]))
+    merged = reconcile(first, Extraction(codes=[_mention("S39.012A", ROW)]), RULES)
     assert [m.code for m in merged.codes] == ["S39.012A"] and merged.doubts == []
 
 
 def test_both_engines_reading_the_same_doubted_code_settle_it() -> None:
     first = Extraction(codes=[_mention("S16.1XXA", ROW, doubtful=True)])
     first.doubts = ["diagnosis:S16.1XXA"]
-    merged = reconcile(first, Extraction(codes=[_mention("S16.1XXA", ROW)]))
+    merged = reconcile(first, Extraction(codes=[_mention("S16.1XXA", ROW)]), RULES)
     assert merged.doubts == [] and not merged.codes[0].doubtful
     assert merged.confirmed == ["diagnosis:S16.1XXA"]
 
 
 def test_two_real_codes_read_differently_at_one_place_send_it_to_review() -> None:
     first = Extraction(codes=[_mention("S39.012A", ROW)])
-    merged = reconcile(first, Extraction(codes=[_mention("S39.013A", ROW)]))
+    merged = reconcile(first, Extraction(codes=[_mention("S39.013A", ROW)]), RULES)
     assert [m.code for m in merged.codes] == ["S39.012A"]
     assert ENGINE_CONFLICT in merged.doubts
 
@@ -114,7 +116,7 @@ def test_two_real_codes_read_differently_at_one_place_send_it_to_review() -> Non
 def test_a_frequency_read_differently_is_doubted_not_replaced() -> None:
     first = Extraction(frequency=WEEKLY)
     second = Extraction(frequency=Frequency(count=3, period=1, period_unit="wk", text="3x/wk"))
-    merged = reconcile(first, second)
+    merged = reconcile(first, second, RULES)
     assert merged.frequency == WEEKLY and "frequency" in merged.doubts
 
 
@@ -125,23 +127,40 @@ def _faint(code: str, box=ROW) -> Extraction:
     return Extraction(codes=[mention], doubts=[doubt], unsure={doubt: mention.evidence})
 
 
-def test_a_faint_second_reading_adds_nothing() -> None:
+def test_a_faint_second_reading_adds_no_code_and_only_doubted_values() -> None:
     second = _faint("M54.50", OTHER_ROW)
     second.frequency, second.doubts = WEEKLY, [*second.doubts, "frequency"]
-    second.unsure["frequency"] = Evidence(page=1, text="2x/wk", bbox=OTHER_ROW)
-    merged = reconcile(Extraction(), second)
-    assert merged.codes == [] and merged.frequency is None and merged.doubts == []
+    faint_box = Evidence(page=1, text="2x/wk", bbox=OTHER_ROW)
+    second.unsure["frequency"] = faint_box
+    merged = reconcile(Extraction(codes=[_mention("S16.1XXA", ROW)]), second, RULES)
+    assert [m.code for m in merged.codes] == ["S16.1XXA"]
+    # shown to the reviewer where it stands, but never enough to accept
+    assert merged.frequency == WEEKLY and merged.doubts == ["frequency"]
+    assert merged.unsure == {"frequency": faint_box}
+
+
+def test_a_faint_reimbursable_code_keeps_a_referral_from_rejection(settings) -> None:
+    first = Extraction(codes=[_mention("M99.04", ROW)])  # real, billable, not reimbursable
+    merged = reconcile(first, _faint("M54.50", OTHER_ROW), RULES)
+    assert [m.code for m in merged.codes] == ["M99.04"]
+    assert merged.doubts == ["diagnosis:M54.50"]
+    pipeline = Pipeline(settings)
+    document = ReadDocument(source=Source(path="t", sha256=None, media_type=None))
+    assert pipeline._decide(document, first).decision.status == "rejected"
+    assert pipeline._decide(document, merged).decision.status == "needs_review"
+    not_reimbursable = reconcile(first, _faint("F41.1", OTHER_ROW), RULES)
+    assert not_reimbursable.doubts == []
 
 
 def test_two_engines_reading_the_same_code_faintly_settle_it() -> None:
-    merged = reconcile(_faint("S16.1XXA"), _faint("S16.1XXA"))
+    merged = reconcile(_faint("S16.1XXA"), _faint("S16.1XXA"), RULES)
     assert merged.doubts == [] and not merged.codes[0].doubtful
 
 
 def test_a_doubt_of_another_kind_is_not_settled_by_a_faint_agreement() -> None:
     first = Extraction(codes=[_mention("S16.1XXA", ROW, doubtful=True)])
     first.doubts = ["diagnosis:S16.1XXA"]  # an ambiguous repair, not faint words
-    merged = reconcile(first, _faint("S16.1XXA"))
+    merged = reconcile(first, _faint("S16.1XXA"), RULES)
     assert merged.doubts == ["diagnosis:S16.1XXA"] and merged.codes[0].doubtful
 
 
@@ -149,9 +168,9 @@ def test_a_frequency_both_engines_read_faintly_alike_is_settled() -> None:
     evidence = Evidence(page=1, text="2x/wk", bbox=ROW)
     first = Extraction(frequency=WEEKLY, doubts=["frequency"], unsure={"frequency": evidence})
     second = Extraction(frequency=WEEKLY, doubts=["frequency"], unsure={"frequency": evidence})
-    assert reconcile(first, second).doubts == []
+    assert reconcile(first, second, RULES).doubts == []
     second.unsure = {}  # the second doubted it for another reason (two readings disagree)
-    assert reconcile(first, second).doubts == ["frequency"]
+    assert reconcile(first, second, RULES).doubts == ["frequency"]
 
 
 def test_the_first_readings_prescriber_is_never_overwritten() -> None:
@@ -159,7 +178,7 @@ def test_the_first_readings_prescriber_is_never_overwritten() -> None:
     second = Extraction(
         prescriber=Prescriber(name="Alan Parks", credentials="DO", npi="1234567893")
     )
-    merged = reconcile(first, second)
+    merged = reconcile(first, second, RULES)
     assert merged.prescriber.name == "Alan Park" and merged.prescriber.credentials == "MD"
     assert merged.prescriber.npi == "1234567893"  # a missing NPI is filled in
 

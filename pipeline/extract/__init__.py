@@ -119,7 +119,8 @@ class TimingComponent:
 
     def __call__(self, doc: Doc) -> Doc:
         extraction, text = doc._.extraction, doc.text
-        found = timing.frequencies(text)
+        spelled = timing.repair_unit_words(text)  # same offsets; evidence keeps the page's words
+        found = timing.frequencies(spelled)
         frequency, frequency_conflict = timing.best(found)
         if frequency is not None:
             count, count_max, period, unit = frequency.values
@@ -132,7 +133,7 @@ class TimingComponent:
             )
             self._record(doc, frequency, "frequency", frequency_conflict)
         supported = [(m.start, m.end) for m in found if m.score > 0]
-        duration, duration_conflict = timing.best(timing.durations(text, supported))
+        duration, duration_conflict = timing.best(timing.durations(spelled, supported))
         if duration is not None:
             value, value_max, unit = duration.values
             extraction.duration = Duration(
@@ -142,7 +143,7 @@ class TimingComponent:
                 text=text[duration.start : duration.end],
             )
             self._record(doc, duration, "duration", duration_conflict)
-        visits, _ = timing.best(timing.visit_counts(text))
+        visits, _ = timing.best(timing.visit_counts(spelled))
         if visits is not None:
             extraction.visits = visits.values[0]
             self._record(doc, visits, "visits", False)

@@ -242,6 +242,7 @@ _CODE_LIKE = re.compile(
     r"(?<![\w/])(?<!\d-)(?:[\w$§|]{1,3}[.,]\s?[\w|]{1,5}|[\w$§|]{4,9})(?![\w/])"
 )
 _PROCEDURE_LINE = re.compile(r"\b(?:cpt|hcpcs|billing|procedures?)\b", re.IGNORECASE)
+_PLACEHOLDERS = re.compile(r"^[A-Za-z$§]\d{1,2}[0-9A-Za-z]?X{1,3}", re.IGNORECASE)
 _DATE_LIKE = re.compile(r"^\d{1,4}[/.\-]\d{1,2}([/.\-]\d{1,4})?$")
 
 
@@ -301,6 +302,8 @@ def _without_codes(piece: str) -> str:
 def _looks_like_code(compact: str, token: str) -> bool:
     """Mixed letters and digits of a code's length; not dates, years, CPT codes or ZIPs."""
     digits = sum(ch.isdigit() for ch in compact)
+    if _PLACEHOLDERS.search(compact):  # "S3.6XXA": a digit lost, the placeholder X kept
+        digits += compact.upper().count("X")
     if not 4 <= len(compact) <= 9 or digits < 3 or _DATE_LIKE.match(token.strip()):
         return False
     if re.fullmatch(r"\d{1,2},\s?(?:19|20)\d\d", token.strip()):

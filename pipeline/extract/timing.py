@@ -20,18 +20,27 @@ _PERIOD_UNIT = rf"(?P<unit>{_UNIT_WEEK}|{_UNIT_MONTH}|{_UNIT_DAY})"
 # "TMES", "t1mes": handwriting read by OCR loses or swaps the i
 _TIMES = r"(?:x|×|t[il1|]?m[ea]?s|times?|visits?|sessions?|treatments?|tx|txs)"
 _PER = r"(?:/|per|a|an|each|every|in\s+a|q\.?)"
+# "2x. per week", "2 times, weekly": a speck or comma OCR put after the count word
+_SPECK = r"[.,]?"
+# a value starts after a non-letter, non-digit: "Other: _1x/mo" written on a form's blank
+_OPENS = r"(?<![A-Za-z0-9])"
 # "1\n_to 2 times": a line break and a scanner's speck may stand inside a range
 _RANGE = rf"(?P<n>{NUMBER})(?:\s*[_~]?\s*(?:-|–|to|or)\s*(?P<m>{NUMBER}))?"
 
 FREQUENCY_FORMS: list[tuple[str, re.Pattern[str]]] = [
     (
         "times_per",
-        re.compile(rf"\b{_RANGE}\s*{_TIMES}\s*{_PER}?\s*(?:1\s*)?{_PERIOD_UNIT}\b", re.I),
+        re.compile(
+            rf"{_OPENS}{_RANGE}\s*{_TIMES}{_SPECK}\s*{_PER}?\s*(?:1\s*)?{_PERIOD_UNIT}\b", re.I
+        ),
     ),
-    ("slash", re.compile(rf"\b{_RANGE}\s*(?:/|per)\s*{_PERIOD_UNIT}\b", re.I)),
+    ("slash", re.compile(rf"{_OPENS}{_RANGE}\s*(?:/|per)\s*{_PERIOD_UNIT}\b", re.I)),
     (
         "times_adverb",
-        re.compile(rf"\b{_RANGE}\s*{_TIMES}\s*(?P<adverb>weekly|monthly|daily|a\s+week)\b", re.I),
+        re.compile(
+            rf"{_OPENS}{_RANGE}\s*{_TIMES}{_SPECK}\s*(?P<adverb>weekly|monthly|daily|a\s+week)\b",
+            re.I,
+        ),
     ),
     (
         "word_times",
@@ -63,8 +72,10 @@ _ABBREVIATIONS = {
     "qod": (1, 2, "d"),
     "qm": (1, 1, "mo"),
 }
+# what may not follow "2x6" is looked for on its own line: "2 x 10" above "6 sessions"
 SHORTHAND = re.compile(
-    r"(?<![\w./])(?P<n>[1-5])\s?[xX×*]\s?[.,]?(?P<d>\d{1,2})(?!\s*(?:/|per\b|times|x\b|%|mg|lbs?\b|in\b|"
+    r"(?<![\w./])(?P<n>[1-5])\s?[xX×*]\s?[.,]?(?P<d>\d{1,2})"
+    r"(?![ \t]*(?:/|per\b|times|x\b|%|mg|lbs?\b|in\b|"
     r"inch|cm|mm|\"|'|[.,]\d|[-–]\d|\d))(?:\s*(?P<unit>weeks?|wks?|months?|mos?))?\b",
 )
 DURATION = re.compile(
@@ -121,6 +132,44 @@ _NOT_TREATMENT = re.compile(
     r"discomfort|headaches?|numbness|tingling|sore\w*)",
     re.I,
 )
+
+
+# Unit and count words as a pen's letters come out of OCR ("montk", "wonthS", "weckly",
+# "Limes", "visitspermontk"): five letters or more, so that one wrong letter cannot turn
+# another word into one of these; words one letter from them that are words of their
+# own are kept.
+_UNIT_WORDS = ("weeks", "weekly", "month", "months", "monthly", "times", "visits", "sessions")
+_REAL_NEIGHBOURS = frozenset({"mouth", "mouths", "tiles", "tides", "timed", "timer", "dimes"})
+_LETTER_RUN = re.compile(r"[A-Za-z]{5,}")
+_GLUED_BEFORE = re.compile(r"(?:x|times?|visits?|sessions?)?(?:per|a|an|each|every)?", re.I)
+
+
+def repair_unit_words(text: str) -> str:
+    """The text with OCR-misread unit words spelled right, every offset unchanged.
+
+    Only one-letter substitutions are repaired, so a value's position, and so its
+    evidence box and the words it is shown as, stay those of the page.
+    """
+    letters = list(text)
+    for run in _LETTER_RUN.finditer(text):
+        repaired = _unit_word_nearest(run.group(0))
+        if repaired is not None:
+            letters[run.end() - len(repaired) : run.end()] = repaired
+    return "".join(letters)
+
+
+def _unit_word_nearest(word: str) -> str | None:
+    lower = word.lower()
+    if lower in _REAL_NEIGHBOURS:
+        return None
+    found = {
+        unit
+        for unit in _UNIT_WORDS
+        if len(unit) <= len(lower)
+        and _GLUED_BEFORE.fullmatch(lower[: len(lower) - len(unit)])
+        and sum(a != b for a, b in zip(lower[len(lower) - len(unit) :], unit, strict=True)) == 1
+    }
+    return found.pop() if len(found) == 1 else None
 
 
 @dataclass(frozen=True)
@@ -182,8 +231,10 @@ def visit_counts(text: str) -> list[Mention]:
     return found
 
 
+# "up to 6 weeks", "one or 2 times": the range word has what it needs before it
+_RANGE_OPENED = re.compile(rf"(?:\bup|\b{NUMBER})\s*(?:to|or)\s*$", re.I)
 _DANGLING_RANGE = re.compile(
-    r"(?:(?:^|[^\d\s_~])[\s_~]*(?<![A-Za-z])(?:to|or)\s*|[^\d\s\-–][\-–])$"
+    r"(?:(?:^|[^\d\s_~])[\s_~]*(?<![A-Za-z])(?i:to|or)\s*|[^\d\s\-–][\-–])$"
 )
 
 
@@ -195,7 +246,8 @@ def lost_range_start(text: str, start: int) -> bool:
     same for a dash glued to a mark that was the first number ("|-2x/week" for
     "1-2x/week"); a dash after a space is a stray mark or bullet ("visits: -1x/wk").
     """
-    return bool(_DANGLING_RANGE.search(text[max(0, start - 12) : start]))
+    before = text[max(0, start - 16) : start]
+    return bool(_DANGLING_RANGE.search(before[-12:])) and not _RANGE_OPENED.search(before)
 
 
 def best(mentions: list[Mention]) -> tuple[Mention | None, bool]:
@@ -328,10 +380,13 @@ def _since_last_frequency(text: str, start: int, frequency_ends: list[int]) -> s
 
 # printed check boxes, as drawn or as OCR reads their sides
 _BOX = re.compile(r"[\[\]()☐☑☒□■|]")
+# "Other: x 6 mos": what the prescriber wrote in an option row's blank is the choice
+_WRITE_IN = re.compile(r"\bother[ \t]*[:;.]?[ \t]*(?:[-–_][ \t]*)?\Z", re.I)
 # a ticked box as OCR reads it among printed options: "[]12 weeks Dd 8 weeks"
 _TICK_READ_AS = re.compile(r"(?<![\w/])(?:Dd|Bd|Kd|&|®)\s*$")
+# a ticked box: "[X]", "[Xl" and "[XI]" (its side read as a letter), "OX" (a round box)
 _CHECKED = re.compile(
-    r"(?:\[\s*[xX✓✔]\s*[\]|)J]?|\(\s*[xX]\s*[\])J|]?|[☒☑✓✔]|(?<![\w/])[xX]J?)"
+    r"(?:\[\s*[xX✓✔]\s*[\]|)JlI1]{0,2}|\(\s*[xX]\s*[\])J|]?|[☒☑✓✔]|(?<![\w/])O?[xX]J?)"
     r"\s*(?:other\s*:?\s*)?$",
     re.IGNORECASE,
 )
@@ -340,7 +395,8 @@ _CHECKED = re.compile(
 def _checkbox_marks(text: str, mentions: list[Mention]) -> list[Mention]:
     """On lines of printed options ("[ ] 1x/week [X] 2x/week"), the ticked one counts.
 
-    A ticked mention (also "[X] Other: 1 mo" on a line of its own) is raised; unticked
+    A ticked mention (also "[X] Other: 1 mo" on a line of its own) is raised, and so is
+    a value written in an option row's "Other:" blank, whose tick OCR often loses; unticked
     options on option lines drop out when something is ticked. If nothing is ticked
     they all stay, disagree, and the referral goes to review as unsure.
     """
@@ -358,6 +414,7 @@ def _checkbox_marks(text: str, mentions: list[Mention]) -> list[Mention]:
                 and (
                     re.match(r"[xX]\s", text[m.start : m.end])
                     or _TICK_READ_AS.search(text[max(0, m.start - 6) : m.start])
+                    or _WRITE_IN.search(text[max(0, m.start - 12) : m.start])
                 )
             )
     if not ticked:

@@ -37,7 +37,9 @@ def _read(text: str, confidence: float | None = None) -> ReadDocument:
 @pytest.mark.parametrize(
     ("text", "codes"),
     [
+        ("P 425 555.0134 Fax 425 555 0135\nDx: S16.1XXD", ["S16.1XXD"]),  # a phone, not S55.0134
         ("ICD-10: S39.012A, M54.50", ["S39.012A", "M54.50"]),
+        ("the following diagnoses: SL3. 9XXD; Strain of muscle", ["S13.9XXD"]),
         ("Dx: M5450 and m54.5O", ["M54.50"]),
         ("Dx code(s): $16.1XXA strain", ["S16.1XXA"]),
         ("Diagnosis S39.0l2A", ["S39.012A"]),
@@ -263,6 +265,7 @@ def test_a_range_that_lost_its_first_number_is_doubted(nlp, text, doubted) -> No
         "Dx: $23.3XXD, $13.6XXKD\nRx: massage",  # a garbled code
         "A:\n1. 423552\n2. S53.419A\nPlan: massage",
         "ICD-10 code\nDescription\nG47.20\nS3.6XXA.\nORDERS",  # a digit lost, the X's kept
+        "A:\n2734\n_ $16.1XXD strain of muscle\nPlan: massage",  # Z73.4, its Z and dot lost
     ],
 )
 def test_code_that_did_not_read_is_doubted(nlp, text) -> None:

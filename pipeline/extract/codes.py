@@ -16,7 +16,7 @@ from pipeline import icd10
 
 CANDIDATE = re.compile(
     r"(?<![\w$§#/])(?<!\d-)(?:(?<!\d\.)|(?=[A-Za-z$§]))"  # "1.M54.41": a list number
-    r"(?P<raw>[A-Za-z$§0-2568][0-9OoIlSsBZzGg|][0-9A-Za-z|]"
+    r"(?P<raw>[A-Za-z$§0-2568][0-9OoIlLSsBZzGg|][0-9A-Za-z|]"
     r"(?:\s?\.\s?[0-9A-Za-z|]{1,4}|,[0-9][0-9A-Za-z|]{0,3}|[0-9A-Za-z|]{1,4})?)"
     r"(?![\w/])(?!-\d)(?!\.\d)"
     r"(?!\s*(?:weeks?|wks?|months?|mos?|days?|visits?|sessions?|mg|lbs?|x\b|%))"
@@ -31,6 +31,7 @@ _NOT_A_DIAGNOSIS_BEFORE = re.compile(
     r"unit|apt|room|box)\s*(?:#|no\.?|number|code)?\s*[:#]?\s*$",
     re.IGNORECASE,
 )
+_AREA_CODE_BEFORE = re.compile(r"\(?\d{3}\)?[\s.\-]?$")
 _LETTER_FOR = {
     "5": "S",
     "$": "S",
@@ -54,6 +55,7 @@ _DIGIT_FOR = {
     "l": "1",
     "|": "1",
     "i": "1",
+    "L": "1",  # "SL3. 9XXD" for S13.9XXD
     "S": "5",
     "s": "5",
     "B": "8",
@@ -126,6 +128,8 @@ def _read_candidate(text: str, match: re.Match[str], listed: bool = False) -> Fo
     before = text[line_start : match.start()]
     if _NOT_A_DIAGNOSIS_BEFORE.search(before[-30:]):
         return None
+    if compact.isdigit() and _AREA_CODE_BEFORE.search(before):
+        return None  # "425 555.0134": a phone number, its first dot read as a space
     context = _context(text, match.start(), match.end())
     in_dx_context = listed or bool(_DIAGNOSIS_CONTEXT.search(context))
     first_is_letter = compact[0].isalpha()
@@ -242,7 +246,7 @@ _CODE_LIKE = re.compile(
     r"(?<![\w/])(?<!\d-)(?:[\w$§|]{1,3}[.,]\s?[\w|]{1,5}|[\w$§|]{4,9})(?![\w/])"
 )
 _PROCEDURE_LINE = re.compile(r"\b(?:cpt|hcpcs|billing|procedures?)\b", re.IGNORECASE)
-_PLACEHOLDERS = re.compile(r"^[A-Za-z$§]\d{1,2}[0-9A-Za-z]?X{1,3}", re.IGNORECASE)
+_PLACEHOLDERS = re.compile(r"^[A-Za-z$§](?=[0-9A-Za-z]{0,2}\d)[0-9A-Za-z]{1,3}X{1,3}", re.I)
 _DATE_LIKE = re.compile(r"^\d{1,4}[/.\-]\d{1,2}([/.\-]\d{1,4})?$")
 
 
@@ -258,7 +262,7 @@ def unread_codes(text: str, found: list[FoundCode]) -> list[tuple[int, int]]:
         for match in _CODE_LIKE.finditer(text, start, end):
             token = match.group(0)
             compact = re.sub(r"[\s.,]", "", token)
-            if not _looks_like_code(compact, token):
+            if not _looks_like_code(compact, token) and not _alone_on_its_line(text, match):
                 continue
             if any(s < match.end() and match.start() < e for s, e in taken):
                 continue
@@ -297,6 +301,16 @@ def _covered(described: tuple[str, ...], listed: set[str]) -> bool:
 
 def _without_codes(piece: str) -> str:
     return CANDIDATE.sub("", piece).strip(" .,;:-")
+
+
+def _alone_on_its_line(text: str, match: re.Match[str]) -> bool:
+    """A bare number of a code's length alone on a diagnosis line ("2734" for Z73.4)."""
+    line_start = text.rfind("\n", 0, match.start()) + 1
+    line_end = text.find("\n", match.end())
+    before = text[line_start : match.start()].strip(" -_.*|")
+    after = text[match.end() : line_end if line_end >= 0 else len(text)].strip(" .,;|")
+    token = match.group(0)
+    return not before and not after and token.isdigit() and 4 <= len(token) <= 7
 
 
 def _looks_like_code(compact: str, token: str) -> bool:

@@ -86,12 +86,26 @@ def _reconcile_codes(merged: Extraction, second: Extraction, rules: RuleSettings
     _doubt_a_rejection(merged, faint_only, rules)
     unread = merged.evidence.get("diagnosis:unread")
     if (
-        "diagnosis:unread" in merged.doubts
+        merged.doubts.count("diagnosis:unread") == 1  # its one unread spot (the one boxed)
         and "diagnosis:unread" not in second.doubts
         and unread is not None
-        and any(_overlap(unread, m.evidence) for m in merged.codes)
+        and (
+            any(_overlap(unread, m.evidence) for m in merged.codes)
+            or _described_by(unread, merged.codes)
+        )
     ):
         _settle(merged, "diagnosis:unread")
+
+
+def _described_by(unread: Evidence, found: list[CodeMention]) -> bool:
+    """An official description left without its code, whose code the second engine read.
+
+    (Seen: tesseract lost the cell "S29.012A" and kept its description on the row;
+    PP-OCR read the code in its cell, beside the description, not over it.)
+    """
+    described = icd10.codes_described_as(unread.text)
+    listed = {m.code.replace(".", "") for m in found}
+    return any(d.startswith(c) or c.startswith(d) for d in described for c in listed)
 
 
 def _doubt_a_rejection(

@@ -38,6 +38,7 @@ def _read(text: str, confidence: float | None = None) -> ReadDocument:
     ("text", "codes"),
     [
         ("P 425 555.0134 Fax 425 555 0135\nDx: S16.1XXD", ["S16.1XXD"]),  # a phone, not S55.0134
+        ("MEDI  425,555.0177  >>  Page 001 of 001\nDx: M79.10", ["M79.10"]),  # a fax header
         ("ICD-10: S39.012A, M54.50", ["S39.012A", "M54.50"]),
         ("the following diagnoses: SL3. 9XXD; Strain of muscle", ["S13.9XXD"]),
         ("Dx: M5450 and m54.5O", ["M54.50"]),
@@ -211,6 +212,10 @@ def test_signature_block_name_above_its_npi(nlp) -> None:
     assert extract(nlp, _read(junk)).prescriber.name is None
     staff_mail = "Thank you,\nKayla Smith\nPuget Sound Medical Group"  # the sender, no NPI
     assert extract(nlp, _read(staff_mail)).prescriber.name is None
+    dashed = extract(nlp, _read("Sincerely,\nLiam-Schultz, M.D.  :\nNPI No. 2300919703"))
+    assert (dashed.prescriber.name, dashed.prescriber.credentials) == ("Liam Schultz", "MD")
+    hyphenated = extract(nlp, _read("Sincerely,\nJean-Luc Picard, MD\nNPI 2300919703"))
+    assert hyphenated.prescriber.name == "Jean-Luc Picard"
 
 
 def test_low_confidence_code_is_doubted(nlp) -> None:

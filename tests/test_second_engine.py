@@ -106,6 +106,22 @@ def test_both_engines_reading_the_same_doubted_code_settle_it() -> None:
     assert merged.confirmed == ["diagnosis:S16.1XXA"]
 
 
+def test_a_description_left_without_its_code_is_settled_by_the_code_read_beside_it() -> None:
+    description = "Strain of muscle and tendon of back wall of thorax, initial encounter"
+    beside = Evidence(page=1, text=description, bbox=(650.0, 500.0, 2000.0, 550.0))
+    first = Extraction(
+        codes=[_mention("S16.1XXA", OTHER_ROW)],
+        doubts=["diagnosis:unread"],
+        evidence={"diagnosis:unread": beside},
+    )
+    second = Extraction(codes=[_mention("S16.1XXA", OTHER_ROW), _mention("S29.012A", ROW)])
+    assert reconcile(first, second, RULES).doubts == []
+    other = Extraction(codes=[_mention("S16.1XXA", OTHER_ROW), _mention("S39.012A", ROW)])
+    assert reconcile(first, other, RULES).doubts == ["diagnosis:unread"]  # not its code
+    first.doubts = ["diagnosis:unread", "diagnosis:unread"]  # a second unread spot, unboxed
+    assert "diagnosis:unread" in reconcile(first, second, RULES).doubts
+
+
 def test_two_real_codes_read_differently_at_one_place_send_it_to_review() -> None:
     first = Extraction(codes=[_mention("S39.012A", ROW)])
     merged = reconcile(first, Extraction(codes=[_mention("S39.013A", ROW)]), RULES)

@@ -31,7 +31,7 @@ _NOT_A_DIAGNOSIS_BEFORE = re.compile(
     r"unit|apt|room|box)\s*(?:#|no\.?|number|code)?\s*[:#]?\s*$",
     re.IGNORECASE,
 )
-_AREA_CODE_BEFORE = re.compile(r"\(?\d{3}\)?[\s.\-]?$")
+_AREA_CODE_BEFORE = re.compile(r"\(?\d{3}\)?[\s.,\-]?$")
 _LETTER_FOR = {
     "5": "S",
     "$": "S",

@@ -236,6 +236,10 @@ _PRESCRIBER_LABEL = re.compile(
 )
 _DOCTOR = re.compile(rf"\bDr\.?\s+(?P<name>{NAME})")
 _NAME_WITH_CREDENTIALS = re.compile(rf"(?P<name>{NAME})\s*,?\s+{CREDENTIALS}")
+# "Liam-Schultz, M.D.": the space of a signed name read as a dash (no one signs one word)
+_JOINED_NAME_WITH_CREDENTIALS = re.compile(
+    rf"(?<![\w\-])(?P<first>[A-Z][a-z]+)[\-_~](?P<last>[A-Z][a-z]+)\s*,?\s+{CREDENTIALS}"
+)
 _NPI = re.compile(r"\bNPI\s*(?:#|no\.?|number|num)?\s*[:#]?\s*(?P<npi>[0-9OoIl|]{10})(?!\d)", re.I)
 # a form's table: "Prescriber  Credentials  NPI" on one line, the values on the next
 _NPI_BELOW = re.compile(r"\bNPI\b[^\n]*\n[^\n]*?(?<![\w-])(?P<npi>[0-9OoIl|]{10})(?![\w-])", re.I)
@@ -352,6 +356,11 @@ def prescribers(text: str, patient_name: str | None) -> list[PersonMention]:
                     name, match.start("name"), match.end(), _credential(match.group("cred")), 1.0
                 )
             )
+    for match in _JOINED_NAME_WITH_CREDENTIALS.finditer(text):
+        name = clean_name(f"{match.group('first')} {match.group('last')}")
+        if name:
+            credentials = _credential(match.group("cred"))
+            found.append(PersonMention(name, match.start(), match.end(), credentials, 0.9))
     found.extend(_signature_block_names(text))
     for match in _DOCTOR.finditer(text):
         name = clean_name(match.group("name"))

@@ -127,6 +127,8 @@ def test_code_evidence_keeps_written_text_and_box(nlp) -> None:
             (2, None, 1, "wk"),
             (8, None, "wk"),  # the ticked box was read as "Dd"
         ),
+        ("Massage twice-weekly x 6 wks", (2, None, 1, "wk"), (6, None, "wk")),
+        ("Massage once-a-week for 8 weeks", (1, None, 1, "wk"), (8, None, "wk")),
         # "2 x 10" under a combined label, the visit count on the next line
         ("Frequency/Duration 2 x 10\n6 sessions", (2, None, 1, "wk"), (10, None, "wk")),
         (  # a pen's unit words as OCR reads them

@@ -46,7 +46,7 @@ FREQUENCY_FORMS: list[tuple[str, re.Pattern[str]]] = [
         "word_times",
         re.compile(
             r"\b(?P<n>once|twice|thrice|one|two|three|four)(?:\s+(?:or|to|-)\s+(?P<m>twice|two|"
-            r"three|four|five))?(?:\s+times?)?\s*(?:(?:a|per|each|every|/)\s*"
+            r"three|four|five))?(?:\s+times?)?[\s-]*(?:(?:a|per|each|every|/)[\s-]*"
             rf"{_PERIOD_UNIT}|(?P<adverb>weekly|monthly|daily))\b",
             re.I,
         ),

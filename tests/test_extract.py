@@ -127,6 +127,12 @@ def test_code_evidence_keeps_written_text_and_box(nlp) -> None:
             (2, None, 1, "wk"),
             (8, None, "wk"),  # the ticked box was read as "Dd"
         ),
+        (  # "Chiropractic" garbled: the order's own duration, not the history's, counts
+            "Chicpnactic care 3x/wk x 2 wks after the injury.\n"
+            "- Referral to medical massage therapy 2-3x/wk for 4 weeks",
+            (2, 3, 1, "wk"),
+            (4, None, "wk"),
+        ),
         ("Massage twice-weekly x 6 wks", (2, None, 1, "wk"), (6, None, "wk")),
         ("Massage once-a-week for 8 weeks", (1, None, 1, "wk"), (8, None, "wk")),
         # "2 x 10" under a combined label, the visit count on the next line

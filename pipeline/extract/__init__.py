@@ -133,7 +133,8 @@ class TimingComponent:
             )
             self._record(doc, frequency, "frequency", frequency_conflict)
         supported = [(m.start, m.end) for m in found if m.score > 0]
-        duration, duration_conflict = timing.best(timing.durations(spelled, supported))
+        ordered_end = frequency.end if frequency is not None else None
+        duration, duration_conflict = timing.best(timing.durations(spelled, supported, ordered_end))
         if duration is not None:
             value, value_max, unit = duration.values
             extraction.duration = Duration(

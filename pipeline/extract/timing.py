@@ -198,8 +198,15 @@ def frequencies(text: str) -> list[Mention]:
     return _checkbox_marks(text, _without_overlaps(found))
 
 
-def durations(text: str, frequency_spans: list[tuple[int, int]]) -> list[Mention]:
-    """Duration mentions; text inside a frequency ("3 times a week") is not a duration."""
+def durations(
+    text: str, frequency_spans: list[tuple[int, int]], ordered_end: int | None = None
+) -> list[Mention]:
+    """Duration mentions; text inside a frequency ("3 times a week") is not a duration.
+
+    ``ordered_end`` is where the chosen frequency ends: a duration right after it belongs
+    to the order and outranks one after another frequency (an earlier therapy's "3x/wk x
+    2 wks" whose "chiropractic" OCR garbled, so it was not known as history).
+    """
     found: list[Mention] = []
     frequency_ends = [end for _, end in frequency_spans]
     for match in DURATION.finditer(text):
@@ -207,6 +214,8 @@ def durations(text: str, frequency_spans: list[tuple[int, int]]) -> list[Mention
         if values is None or _overlaps(match, frequency_spans):
             continue
         score = _duration_score(text, match, frequency_ends)
+        if score == 3.0 and _right_after(text, match.start(), ordered_end):
+            score = 3.5
         found.append(Mention(match.start(), match.end(), score, values))
     for match in SHORTHAND.finditer(text):
         if _shorthand_context(text, match):
@@ -360,6 +369,12 @@ def _duration_score(text: str, match: re.Match[str], frequency_ends: list[int]) 
     if not lead:
         return 0.0
     return 0.5
+
+
+def _right_after(text: str, start: int, ordered_end: int | None) -> bool:
+    if ordered_end is None or not 0 <= start - ordered_end <= 30:
+        return False
+    return not _NOT_TREATMENT.search(text[ordered_end:start])
 
 
 def _shorthand_context(text: str, match: re.Match[str]) -> bool:

@@ -31,7 +31,8 @@ _NOT_A_DIAGNOSIS_BEFORE = re.compile(
     r"unit|apt|room|box)\s*(?:#|no\.?|number|code)?\s*[:#]?\s*$",
     re.IGNORECASE,
 )
-_AREA_CODE_BEFORE = re.compile(r"\(?\d{3}\)?[\s.,\-]?$")
+_AREA_CODE_BEFORE = re.compile(r"\(?\d{3}\)?[^\w$§]?$")
+_PHONE_BEFORE = re.compile(r"\d{3}\)?[^\w$§]?\d{3}[^\w$§]?$")
 _LETTER_FOR = {
     "5": "S",
     "$": "S",
@@ -128,8 +129,8 @@ def _read_candidate(text: str, match: re.Match[str], listed: bool = False) -> Fo
     before = text[line_start : match.start()]
     if _NOT_A_DIAGNOSIS_BEFORE.search(before[-30:]):
         return None
-    if compact.isdigit() and _AREA_CODE_BEFORE.search(before):
-        return None  # "425 555.0134": a phone number, its first dot read as a space
+    if (compact.isdigit() and _AREA_CODE_BEFORE.search(before)) or _PHONE_BEFORE.search(before):
+        return None  # "425 555.0134", "206 555 O151": the end of a phone number
     context = _context(text, match.start(), match.end())
     in_dx_context = listed or bool(_DIAGNOSIS_CONTEXT.search(context))
     first_is_letter = compact[0].isalpha()

@@ -240,8 +240,8 @@ def visit_counts(text: str) -> list[Mention]:
     return found
 
 
-# "up to 6 weeks", "one or 2 times": the range word has what it needs before it
-_RANGE_OPENED = re.compile(rf"(?:\bup|\b{NUMBER})\s*(?:to|or)\s*$", re.I)
+# "up to 2x/week": the range word has what it needs before it
+_RANGE_OPENED = re.compile(r"\bup\s*to\s*$", re.I)
 _DANGLING_RANGE = re.compile(
     r"(?:(?:^|[^\d\s_~])[\s_~]*(?<![A-Za-z])(?i:to|or)\s*|[^\d\s\-–][\-–])$"
 )

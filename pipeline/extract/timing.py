@@ -81,7 +81,7 @@ SHORTHAND = re.compile(
 DURATION = re.compile(
     rf"(?:(?P<lead>for|x|×|over|next|lasting|duration|through|thru|total of|up to|in|within|after)"
     r"\s*:?\s*(?:the\s+)?(?:next\s+|following\s+|a\s+period\s+of\s+)?)?"
-    rf"(?P<v>\d{{1,3}}|{NUMBER}|a|an)(?:\s*(?:-|–|to)\s*(?P<vmax>\d{{1,3}}|{NUMBER}))?"
+    rf"(?P<v>\d{{1,3}}|{NUMBER}|a|an)(?:\s*(?:-|–|to|or)\s*(?P<vmax>\d{{1,3}}|{NUMBER}))?"
     r"(?:\s*-\s*|\s*)"  # "a 6-week course", or OCR's "2-3-mo"
     r"(?P<unit>weeks?|wks?|wk\.|months?|mos?|mths?|days?|years?|yrs?|w(?=\b)|m(?=\b)|d(?=\b))\b"
     r"(?P<after>\s+(?:of|ago|old|post|prior|since)\b)?",

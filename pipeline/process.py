@@ -57,6 +57,7 @@ class Pipeline:
     def warm_up(self) -> None:
         """Load what a worker process would otherwise load on its first document."""
         if self.settings.ocr.second_reader:
+            self._strict_nlp()
             try:
                 self.second_reader.load()
             except OcrError:
@@ -157,7 +158,8 @@ class Pipeline:
         """The extraction pipeline with PP-OCR's letter confidence as the doubt threshold.
 
         Its scores run higher than tesseract's (0.6 on a letter it misread), so its
-        values are held to their own, stricter mark; built on first need.
+        values are held to their own, stricter mark; built at a worker's warm-up (or on
+        first need, outside a worker).
         """
         if self._second_nlp is None:
             ocr = self.settings.ocr

@@ -38,6 +38,11 @@ class OcrSettings(Section):
     max_page_pixels: int = Field(default=60_000_000, gt=0)
     max_pages: int = Field(default=50, ge=1)
     upright_confidence: float = Field(default=0.55, ge=0, le=1)
+    deskew: bool = Field(default=True, description="level pages photographed or scanned aslant")
+    deskew_max_degrees: float = Field(default=8.0, ge=1, le=20)
+    deskew_min_degrees: float = Field(
+        default=2.0, ge=0, le=5, description="a slant tesseract reads through is left alone"
+    )
     low_confidence: float = Field(default=0.60, ge=0, le=1)
     field_word_confidence: float = Field(default=0.45, ge=0, le=1)
     reread_doubtful: bool = Field(

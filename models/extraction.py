@@ -42,3 +42,8 @@ class Extraction(BaseModel):
     confirmed: list[str] = Field(
         default_factory=list, description="doubts a second reading settled"
     )
+    cut_ranges: list[str] = Field(
+        default_factory=list,
+        description="timing fields read after a range word or dash whose first number was"
+        " lost; a second reading of the whole range can settle them",
+    )

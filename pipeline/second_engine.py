@@ -156,7 +156,9 @@ def _reconcile_value(merged: Extraction, second: Extraction, field: str) -> None
     failing rarely fail to the same value. A value only one engine read faintly, or
     that either doubted for another reason, changes nothing, except where the first
     reading found nothing: then the faint value fills the field, doubted, so the referral
-    still goes to review but the reviewer sees the value and where it stands.
+    still goes to review but the reviewer sees the value and where it stands. A range
+    whose first number tesseract lost ("|-2x/week") is settled by a second reading of
+    the whole range at the same place, and completed by it ("|-3x/week", "2-3x/week").
     """
     mine, theirs = getattr(merged, field), getattr(second, field)
     doubted = field in second.doubts
@@ -172,10 +174,31 @@ def _reconcile_value(merged: Extraction, second: Extraction, field: str) -> None
             _doubt(merged, field)
             merged.unsure[field] = second.unsure[field]
     elif _same_value(mine, theirs):
-        if not doubted or field in merged.unsure:
+        if not doubted or field in merged.unsure or field in merged.cut_ranges:
+            _settle(merged, field)
+    elif field in merged.cut_ranges and _completes(mine, theirs, merged, second, field):
+        setattr(merged, field, theirs)  # "|-3x/week" and "2-3x/week": the whole range
+        merged.evidence[field] = second.evidence[field]
+        if not doubted:  # a faint first number is the better guess, still doubted
             _settle(merged, field)
     elif not doubted:
         _doubt(merged, field)
+
+
+def _completes(
+    cut: object, whole: object, merged: Extraction, second: Extraction, field: str
+) -> bool:
+    """The second reading is the range the first read only the end of, at its place."""
+    here, there = merged.evidence.get(field), second.evidence.get(field)
+    if here is None or there is None or not _overlap(here, there):
+        return False
+    end, first = cut.model_dump(exclude={"text"}), whole.model_dump(exclude={"text"})  # type: ignore[attr-defined]
+    high = "count_max" if "count_max" in first else "value_max"
+    low = "count" if "count" in first else "value"
+    if first[high] is None or end[high] is not None or first[high] != end[low]:
+        return False
+    rest = {k for k in first if k not in (high, low)}
+    return all(first[k] == end[k] for k in rest)
 
 
 def _same_value(mine: object, theirs: object) -> bool:

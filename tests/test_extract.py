@@ -6,8 +6,9 @@ import pytest
 
 from models.document import PageText, ReadDocument, Word
 from models.referral import Source
-from pipeline.extract import build_nlp, extract
+from pipeline.extract import build_nlp, extract, people
 from pipeline.extract.codes import find_codes
+from pipeline.extract.patterns import parse_date
 from pipeline.extract.people import npi_is_valid
 from pipeline.extract.timing import repair_unit_words
 
@@ -163,6 +164,13 @@ def test_code_evidence_keeps_written_text_and_box(nlp) -> None:
             (1, None, 1, "mo"),
             (6, None, "wk"),
         ),
+        (  # ticks read as letters no list foresees: the one box that is not empty
+            "Frequency: [] 1x/week H 2x/week [] 3x/week L] 1-2x/week\n"
+            "Duration: L] 4 weeks [1 6 weeks He 8 weeks CJ 12 weeks",
+            (2, None, 1, "wk"),
+            (8, None, "wk"),
+        ),
+        ("Freq/Dur |-2x/week for 4 Weeks", (1, 2, 1, "wk"), (4, None, "wk")),  # only 1-2
     ],
 )
 def test_frequency_and_duration(nlp, text, frequency, duration) -> None:
@@ -205,6 +213,51 @@ def test_parties_and_payer(nlp) -> None:
         "BK48213",
     )
     assert str(found.rx_date) == "2026-11-18"
+
+
+@pytest.mark.parametrize(
+    ("text", "name", "dob"),
+    [  # patients' labels, names and birth dates as OCR leaves them on generated faxes
+        ("Pationt name Mateo Lindqvist\nBirth date Jan 31, 1966", "Mateo Lindqvist", "1966-01-31"),
+        (
+            "Client:  Isaiah Castillo\nDate of birth:  12 Aprit 1949",
+            "Isaiah Castillo",
+            "1949-04-12",
+        ),
+        ("Patient  DMITRI. ORTIZ\nBirth. date  4/28/1954", "Dmitri Ortiz", "1954-04-28"),
+        (
+            "I am referring my patient Mei. Kaur, date of birth 02-11-1965, for",
+            "Mei Kaur",
+            "1965-02-11",
+        ),
+        ("Patient; Gustavo Pérez-Soto\nBirth date: 10-09-1946", "Gustavo Pérez-Soto", "1946-10-09"),
+        (
+            "Patient Name: D'ANGELO, THANH\nDate of birth: 02-20-2007 ©",
+            "Thanh D'Angelo",
+            "2007-02-20",
+        ),
+        ("Patient .  Nadia MacLeod\nDate of birth  1979-07-17", "Nadia MacLeod", "1979-07-17"),
+        ("Patient name:  Inés Kaur\nDOB:  sf  1951-08-21", "Inés Kaur", "1951-08-21"),
+        # a form's header row, its garbled neighbours, the values in the row below
+        (
+            "|  PATIENT INFORMATION\nPatient  DOT  Se\nD'Angelo, Elijah  03-Oct-1998",
+            "Elijah D'Angelo",
+            None,
+        ),
+        ("Patient: Keisha St. Clair  DOB 1/2/1990", "Keisha St. Clair", "1990-01-02"),
+    ],
+)
+def test_patient_as_ocr_leaves_it(text, name, dob) -> None:
+    found = max(people.patients(text), key=lambda m: m.score)
+    assert found.name == name
+    births = [str(parse_date(match, birth=True)) for match, _ in people.births(text)]
+    assert births == ([dob] if dob else [])
+
+
+def test_credentials_in_capitals_after_a_signed_name_are_not_part_of_it() -> None:
+    text = "Patient: Jane Doe\nSignature:\nYvonne Kaur DPT  NPI 2590318335"
+    signed = max(people.prescribers(text, "Jane Doe"), key=lambda m: m.score)
+    assert (signed.name, signed.credentials) == ("Yvonne Kaur", "DPT")
 
 
 def test_npi_in_the_row_under_its_column_label(nlp) -> None:
@@ -272,6 +325,23 @@ def test_a_range_that_lost_its_first_number_is_doubted(nlp, text, doubted) -> No
     found = extract(nlp, _read(text))
     assert found.duration is not None
     assert bool({"frequency", "duration"} & set(found.doubts)) is doubted
+    assert bool(found.cut_ranges) is doubted  # a second reading of the range may settle it
+
+
+@pytest.mark.parametrize(
+    ("text", "doubted"),
+    [
+        # no tick read: the option after the frequency row must not win on context alone
+        ("Frequency: 2x/week\nFOR\n4 weeks 6 weeks 8 weeks 12 weeks other:", "duration"),
+        ("FOR 4 weeks [] 8 weeks [] 12 weeks\nMassage 2x/week", "duration"),
+        # two boxes that are not empty, or one whose box was lost: nothing decided
+        ("Freq: H 1x/week Kl 2x/week [] 3x/week\nDur: 6 weeks", "frequency"),
+        ("Freq: 1x/week H 2x/week [] 3x/week\nDur: 6 weeks", "frequency"),
+    ],
+)
+def test_printed_options_with_no_tick_read_are_doubted(nlp, text, doubted) -> None:
+    found = extract(nlp, _read(text))
+    assert doubted in found.doubts and doubted not in found.unsure
 
 
 @pytest.mark.parametrize(

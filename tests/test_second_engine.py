@@ -189,6 +189,25 @@ def test_a_frequency_both_engines_read_faintly_alike_is_settled() -> None:
     assert reconcile(first, second, RULES).doubts == ["frequency"]
 
 
+def test_a_range_whose_first_number_was_lost_is_settled_by_the_whole_range() -> None:
+    """Tesseract read "|-3x/week" (cut, doubted); PP-OCR read "2-3x/week" at its place."""
+    cut = Frequency(count=3, period=1, period_unit="wk", text="3x/week")
+    whole = Frequency(count=2, count_max=3, period=1, period_unit="wk", text="2-3x/week")
+    here = Evidence(page=1, text="3x/week", bbox=ROW)
+    first = Extraction(
+        frequency=cut, doubts=["frequency"], cut_ranges=["frequency"], evidence={"frequency": here}
+    )
+    second = Extraction(frequency=whole, evidence={"frequency": here})
+    merged = reconcile(first, second, RULES)
+    assert merged.frequency == whole and merged.doubts == []
+    elsewhere = Extraction(
+        frequency=whole, evidence={"frequency": Evidence(page=1, text="x", bbox=OTHER_ROW)}
+    )
+    assert reconcile(first, elsewhere, RULES).doubts == ["frequency"]  # another line's range
+    first.cut_ranges = []  # doubted for another reason: a different reading stays doubted
+    assert reconcile(first, second, RULES).frequency == cut
+
+
 def test_the_first_readings_prescriber_is_never_overwritten() -> None:
     first = Extraction(prescriber=Prescriber(name="Alan Park", credentials="MD"))
     second = Extraction(

@@ -123,7 +123,8 @@ class TimingComponent:
         found = timing.frequencies(spelled)
         frequency, frequency_conflict = timing.best(found)
         if frequency is not None:
-            count, count_max, period, unit = frequency.values
+            cut = timing.lost_range_start(text, frequency.start)
+            count, count_max, period, unit = timing.range_from_its_end(frequency.values, cut)
             extraction.frequency = Frequency(
                 count=count,
                 count_max=count_max,
@@ -131,36 +132,40 @@ class TimingComponent:
                 period_unit=unit,
                 text=text[frequency.start : frequency.end],
             )
-            self._record(doc, frequency, "frequency", frequency_conflict)
+            self._record(doc, frequency, "frequency", frequency_conflict, cut)
         supported = [(m.start, m.end) for m in found if m.score > 0]
         ordered_end = frequency.end if frequency is not None else None
         duration, duration_conflict = timing.best(timing.durations(spelled, supported, ordered_end))
         if duration is not None:
-            value, value_max, unit = duration.values
+            cut = timing.lost_range_start(text, duration.start)
+            value, value_max, unit = timing.range_from_its_end(duration.values, cut)
             extraction.duration = Duration(
                 value=value,
                 value_max=value_max,
                 unit=unit,
                 text=text[duration.start : duration.end],
             )
-            self._record(doc, duration, "duration", duration_conflict)
+            self._record(doc, duration, "duration", duration_conflict, cut)
         visits, _ = timing.best(timing.visit_counts(spelled))
         if visits is not None:
             extraction.visits = visits.values[0]
-            self._record(doc, visits, "visits", False)
+            self._record(doc, visits, "visits", False, False)
         return doc
 
-    def _record(self, doc: Doc, mention: timing.Mention, field: str, conflict: bool) -> None:
+    def _record(
+        self, doc: Doc, mention: timing.Mention, field: str, conflict: bool, cut: bool
+    ) -> None:
         layout, extraction = _layout(doc), doc._.extraction
         _add_span(doc, mention.start, mention.end, field.upper())
         evidence = layout.evidence(mention.start, mention.end)
         if evidence is not None:
             extraction.evidence[field] = evidence
         faint = _doubtful(layout, mention.start, mention.end, self.threshold)
-        conflict = conflict or timing.lost_range_start(doc.text, mention.start)
-        if conflict or faint:
+        if cut:
+            extraction.cut_ranges.append(field)
+        if conflict or cut or faint:
             extraction.doubts.append(field)
-        if faint and not conflict and evidence is not None:
+        if faint and not (conflict or cut) and evidence is not None:
             extraction.unsure[field] = evidence
 
 

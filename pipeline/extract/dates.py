@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-from pipeline.extract.patterns import DATE_RE, parse_date
+from pipeline.extract.patterns import DATE_RE, parse_date, respell_months
 
 _RX_LABEL = re.compile(
     r"(?:rx\s*date|date\s+of\s+(?:rx|prescription|order|referral|request)|order(?:ed)?\s+date|"
@@ -43,6 +43,7 @@ class DateMention:
 
 
 def prescription_dates(text: str) -> list[DateMention]:
+    text = respell_months(text)  # "Novembor 18, 2026": same offsets
     found = []
     for match in DATE_RE.finditer(text):
         value = parse_date(match)

@@ -45,6 +45,57 @@ DATE_RE = re.compile(rf"(?<![\w/.\-]){DATE}(?![\w/\-])", re.IGNORECASE)
 
 _OCR_DIGITS = str.maketrans({"O": "0", "o": "0", "I": "1", "l": "1"})
 
+_MONTH_NAMES = (
+    "january",
+    "february",
+    "march",
+    "april",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+)
+# a word where a date's month stands: before "12, 1949" or between "12" and "1949"
+_MONTH_PLACE = re.compile(
+    r"(?<![\w])(?P<before>[A-Za-z]{5,9})(?=\.?\s+\d{1,2}(?:st|nd|rd|th)?,?\s+(?:19|20)\d\d)"
+    r"|(?<=\d[\s\-])(?P<between>[A-Za-z]{5,9})(?=[,\s\-]+(?:19|20)\d\d)"
+)
+
+
+def one_letter_off(word: str) -> str:
+    """A pattern for a word with any one of its letters misread ("Pationt" for "Patient")."""
+    return "|".join(word[:i] + "[a-z]" + word[i + 1 :] for i in range(len(word)))
+
+
+def respell_months(text: str) -> str:
+    """The text with a date's month name spelled right where OCR misread one letter.
+
+    "12 Aprit 1949", "Decembor 14, 2007": only a word of five letters or more standing
+    where a month stands in a date (before a day and a year, or between them) is
+    touched, and only to a full month name one letter away. Every offset stays, so
+    evidence keeps the page's words; names are read from the text as written.
+    """
+    letters = list(text)
+    for match in _MONTH_PLACE.finditer(text):
+        word = match.group("before") or match.group("between")
+        start = match.start("before") if match.group("before") else match.start("between")
+        month = _month_one_letter_off(word.lower())
+        if month is not None:
+            letters[start : start + len(word)] = month
+    return "".join(letters)
+
+
+def _month_one_letter_off(word: str) -> str | None:
+    if word in _MONTH_NAMES:
+        return None
+    close = [
+        m
+        for m in _MONTH_NAMES
+        if len(m) == len(word) and sum(a != b for a, b in zip(m, word, strict=True)) == 1
+    ]
+    return close[0] if len(close) == 1 else None
+
 
 def number(text: str) -> int | None:
     text = text.strip().lower()

@@ -10,11 +10,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from pipeline.extract.patterns import DATE
+from pipeline.extract.patterns import DATE, one_letter_off, respell_months
 
 _NAME_WORD = (
     r"(?:[A-ZÀ-Ý](?:'[A-ZÀ-Ý])?[a-zà-ÿ]+(?:[A-ZÀ-Ý][a-zà-ÿ]+)?(?:[\-'’][A-ZÀ-Ý]?[a-zà-ÿ]+)*"
-    r"|[A-ZÀ-Ý]{2,}(?:[\-'’][A-ZÀ-Ý]+)*)"
+    r"|[A-ZÀ-Ý](?:'[A-ZÀ-Ý])?[A-ZÀ-Ý]+(?:[\-'’][A-ZÀ-Ý]+)*)"
 )
 _INITIAL = r"[A-Z]\.(?![A-Z]\.)"  # "D.C." after a name is credentials, not an initial
 # Names stay on one line ([ \t], never a newline) and may carry "St." or "van".
@@ -208,8 +208,10 @@ _NOT_NAME_WORDS = {
 }
 PATIENT_LABEL = re.compile(
     r"(?:patient(?:'s)?\s*(?:full\s+)?name|pt\.?\s*name|name\s+of\s+patient|patient|client(?:\s+name)?|"
-    r"member\s+name|insured)\s*[:\-#]?\s*|(?:\bre|\bname)\s*:\s*|(?m:^re\b\.?\s+)"
-    r"|(?:(?m:^)|(?<=  ))(?:name|pt)\b\.?\s*",
+    r"member\s+name|insured)\s*[:;\-#]?\s*|(?:\bre|\bname)\s*:\s*|(?m:^re\b\.?\s+)"
+    r"|(?:(?m:^)|(?<=  ))(?:name|pt)\b\.?\s*"
+    # a label's word with one letter misread ("Pationt name", "Clieut:"): labels only
+    rf"|\b(?:{one_letter_off('patient')}|{one_letter_off('client')})(?:\s+name\b|\s*:)\s*",
     re.IGNORECASE,
 )
 _PATIENT_IN_PROSE = re.compile(
@@ -222,8 +224,9 @@ _NAME_BEFORE_BIRTH = re.compile(
     r"\s*[,(]?\s*(?:DOB|D\.O\.B|date\s+of\s+birth|born)\b",
 )
 _DOB = re.compile(
-    rf"(?:\bDOB|D\.\s?O\.\s?B\.?|date\s+of\s+birth|birth\s*date|birthdate|\bborn(?:\s+on)?)"
-    rf"\s*[:#\-]?\s*(?:\n\s*)?{DATE}",
+    rf"(?:\bDOB|D\.\s?O\.\s?B\.?|date\s+of\s+birth|birth\.?\s*date|\bborn(?:\s+on)?)"
+    # "DOB:  sf  1951-08-21": a speck or two OCR put between the label and the date
+    rf"\s*[:;#\-]?\s*(?:\n\s*)?(?:[^\w\s]{{1,2}}\s+|[a-z]{{1,2}}\s+)?{DATE}",
     re.IGNORECASE,
 )
 _PRESCRIBER_LABEL = re.compile(
@@ -302,7 +305,7 @@ def patients(text: str) -> list[PersonMention]:
     found: list[PersonMention] = []
     for match in PATIENT_LABEL.finditer(text):
         label = match.group(0).lower()
-        mention = _name_after(text, match.end())
+        mention = _name_after(text, match.end()) or _name_in_column_below(text, match)
         if mention is None:
             continue
         score = 3.0 if "patient" in label or "pt" in label or "client" in label else 2.0
@@ -313,7 +316,8 @@ def patients(text: str) -> list[PersonMention]:
         name = clean_name(match.group("name"))
         if name:
             found.append(PersonMention(name, match.start("name"), match.end("name"), None, 1.5))
-    for match in _NAME_BEFORE_BIRTH.finditer(text):
+    # "my patient Mei. Kaur, date of birth ...": a speck inside the name (same offsets)
+    for match in _NAME_BEFORE_BIRTH.finditer(_SPECK_IN_NAME.sub(" ", text)):
         written = match.group("name") or f"{match.group('first')} {match.group('last')}"
         name = clean_name(written)
         if name:
@@ -321,8 +325,24 @@ def patients(text: str) -> list[PersonMention]:
     return found
 
 
+def _name_in_column_below(
+    text: str, label: re.Match[str]
+) -> tuple[str, int, int, str | None] | None:
+    """A form's header row ("Patient  DOB  Sex") with the values in the row below.
+
+    Only for a label that opens its row, whose own row held no name (its neighbours
+    are other headers, maybe garbled: "Patient  DOT  Se"): the first cell below is then
+    the patient's ("D'Angelo, Elijah  03-Oct-1998").
+    """
+    line_start = text.rfind("\n", 0, label.start()) + 1
+    line_end = text.find("\n", label.end())
+    if text[line_start : label.start()].strip() or line_end < 0:
+        return None
+    return _name_after(text, line_end + 1)
+
+
 _DOB_BELOW = re.compile(
-    rf"(?:\bDOB|D\.\s?O\.\s?B\.?|date\s+of\s+birth|birth\s*date|birthdate)[^\n\d]*\n"
+    rf"(?:\bDOB|D\.\s?O\.\s?B\.?|date\s+of\s+birth|birth\.?\s*date)[^\n\d]*\n"
     rf"[^\n]{{0,60}}?{DATE}",
     re.IGNORECASE,
 )
@@ -330,6 +350,7 @@ _DOB_BELOW = re.compile(
 
 def births(text: str) -> list[tuple[re.Match[str], int]]:
     """Dates of birth after their label, or in the box under it on a form."""
+    text = respell_months(text)  # "12 Aprit 1949"
     found = [(m, m.start()) for m in _DOB.finditer(text)]
     if not found:
         found = [(m, m.start()) for m in _DOB_BELOW.finditer(text)]
@@ -423,6 +444,9 @@ def _lines_back(text: str, position: int, lines: int) -> int:
     return position
 
 
+_SPECK_IN_NAME = re.compile(r"(?<=[A-Za-zÀ-ÿ]{2})(?<!\bSt)(?<!\bSte)\.(?=[ \t]+[A-ZÀ-Ý])")
+
+
 def _name_after(
     text: str, offset: int, with_credentials: bool = False
 ) -> tuple[str, int, int, str | None] | None:
@@ -434,8 +458,10 @@ def _name_after(
         next_end = text.find("\n", line_end + 1)
         offset = line_end + 1
         segment = _before_next_label(text[offset : next_end if next_end >= 0 else len(text)])
-    stripped = segment.lstrip(" _:\t-")
+    stripped = segment.lstrip(" _:;.\t-")  # "Patient .  Nadia MacLeod": a speck
     lead = len(segment) - len(stripped)
+    if not with_credentials:  # "DMITRI. ORTIZ": a speck after a word of a patient's name
+        stripped = _SPECK_IN_NAME.sub(" ", stripped)
     last_first = re.match(
         LAST_FIRST + r"(?=\s*(?:$|[,;(]|\s{2}|DOB|D\.O\.B|Date|Sex|Age|MRN|\d))", stripped
     )
@@ -449,12 +475,14 @@ def _name_after(
     )
     if not match:
         return None
-    name = clean_name(match.group("name"))
+    # "Yvonne Kaur DPT": the name took the credentials written in capitals without a comma
+    words, written_after = _split_credentials(match.group("name").split())
+    name = clean_name(" ".join(words))
     if not name:
         return None
-    credentials = (
-        _credential(match.group("cred")) if with_credentials and match.group("cred") else None
-    )
+    credentials = _credential(match.group("cred")) if match.group("cred") else written_after
+    if not with_credentials:
+        credentials = None
     return name, offset + lead + match.start("name"), offset + lead + match.end(), credentials
 
 
@@ -474,7 +502,7 @@ _LABEL_WORDS = re.compile(
 
 def _before_next_label(segment: str) -> str:
     """Cut a line at the next label ("Carrier:", "DOB"): it belongs to another field."""
-    stripped = segment.lstrip(" _:\t-|")
+    stripped = segment.lstrip(" _:;.\t-|")
     lead = len(segment) - len(stripped)
     if re.match(_LABEL_WORDS, stripped):
         return ""

@@ -259,6 +259,17 @@ def lost_range_start(text: str, start: int) -> bool:
     return bool(_DANGLING_RANGE.search(before[-12:])) and not _RANGE_OPENED.search(before)
 
 
+def range_from_its_end(values: tuple, cut: bool) -> tuple:
+    """A range whose first number was lost, completed where only one start is possible.
+
+    A range rises from at least 1, so "|-2x/week" or "x to 2 months" can only have been
+    1-2; a longer one ("\\ to 3 times") keeps the value read and its doubt alone.
+    """
+    if cut and values[0] == 2 and values[1] is None:
+        return (type(values[0])(1), values[0], *values[2:])
+    return values
+
+
 def best(mentions: list[Mention]) -> tuple[Mention | None, bool]:
     """The best-supported mention, and whether another, equally supported one disagrees."""
     kept = [m for m in mentions if m.score > 0]
@@ -417,7 +428,8 @@ def _checkbox_marks(text: str, mentions: list[Mention]) -> list[Mention]:
     """
     by_line: dict[int, list[Mention]] = {}
     for mention in mentions:
-        by_line.setdefault(text.rfind("\n", 0, mention.start), []).append(mention)
+        # the line its value stands on: "FOR\n4 weeks 6 weeks 8 weeks" is a row of options
+        by_line.setdefault(text.rfind("\n", 0, mention.end - 1), []).append(mention)
     option_lines = {key for key, line in by_line.items() if _is_option_line(text, line)}
     ticked = {m for m in mentions if _CHECKED.search(text[max(0, m.start - 14) : m.start])}
     for key, line_mentions in by_line.items():
@@ -432,8 +444,9 @@ def _checkbox_marks(text: str, mentions: list[Mention]) -> list[Mention]:
                     or _WRITE_IN.search(text[max(0, m.start - 12) : m.start])
                 )
             )
+            ticked.update(_odd_box_out(text, line_mentions))
     if not ticked:
-        return mentions
+        return _undecided_options(mentions, by_line, option_lines)
     kept = []
     for key, line_mentions in by_line.items():
         options = key in option_lines
@@ -447,6 +460,67 @@ def _checkbox_marks(text: str, mentions: list[Mention]) -> list[Mention]:
     return sorted(kept, key=lambda m: m.start)
 
 
+# an empty printed box as OCR reads it: "[]", "[1", "L]", "CJ", "(1", "O", "Ll", "[|]"
+_EMPTY_BOX = re.compile(r"[\[\](){}|1lIiLJCcOo0_‘’'`.,:;~\-—–]{1,4}")
+# short words a value may follow on an option row that are no box at all
+_NOT_A_BOX = frozenset({"of", "to", "or", "on", "in", "at", "a", "an", "by", "is", "x"})
+
+
+def _odd_box_out(text: str, line_mentions: list[Mention]) -> list[Mention]:
+    """The one option whose box reads as something other than an empty box.
+
+    OCR turns a ticked box into letters ("H 2x/week", "He weeks", "Kl 6weeks", "vA") no
+    list of tick shapes can foresee, while it reads empty ones as a few strokes ("[]",
+    "L]", "[1", "CJ", "O"). When every other option of the row (two at least) sits
+    behind an empty box and one sits behind a short mark that is not one, that one is
+    ticked. A row where a box was lost, or where two marks are not empty, decides
+    nothing.
+    """
+    offered = [m for m in line_mentions if m.score >= 0]
+    marks, previous_end = [], text.rfind("\n", 0, offered[0].end - 1) + 1 if offered else 0
+    for mention in offered:
+        before = text[previous_end : max(previous_end, mention.start)].rstrip(" \t")
+        marks.append(before.split()[-1] if before.split() else "")
+        previous_end = mention.end
+    empty = [bool(_EMPTY_BOX.fullmatch(mark)) for mark in marks]
+    odd = [
+        mention
+        for mention, mark, is_empty in zip(offered, marks, empty, strict=True)
+        if not is_empty and _looks_like_a_tick(mark)
+    ]
+    if len(odd) == 1 and sum(empty) == len(offered) - 1 >= 2:
+        return odd
+    return []
+
+
+def _looks_like_a_tick(mark: str) -> bool:
+    """A short mark with no digit that is no word a label could end with ("FOR", "OF")."""
+    return (
+        0 < len(mark) <= 3
+        and not re.search(r"\d|[:;]$", mark)
+        and mark.lower() not in _NOT_A_BOX
+        and len(re.findall(r"[A-Za-z]", mark)) <= 2
+    )
+
+
+def _undecided_options(
+    mentions: list[Mention], by_line: dict[int, list[Mention]], option_lines: set[int]
+) -> list[Mention]:
+    """Printed options with no tick read: none may win by its context alone.
+
+    (Seen: "FOR [] 4 weeks He weeks [] 8 weeks", the tick and the 6 lost; "4 weeks" came
+    right after the frequency row and outscored the others, so a duration no one had
+    ticked was taken as sure.) Every option of such a row takes the row's best score,
+    so the choice is a conflict and goes to review.
+    """
+    raised: dict[Mention, float] = {}
+    for key in option_lines:
+        offered = [m for m in by_line[key] if m.score >= 0]
+        top = max((m.score for m in offered), default=0.0)
+        raised.update({m: top for m in offered})
+    return [Mention(m.start, m.end, raised[m], m.values) if m in raised else m for m in mentions]
+
+
 def _is_option_line(text: str, line_mentions: list[Mention]) -> bool:
     """Values a line offers as printed choices: three or more, or two beside boxes.
 
@@ -458,7 +532,7 @@ def _is_option_line(text: str, line_mentions: list[Mention]) -> bool:
         return True
     if offered < 2:
         return False
-    line_start = text.rfind("\n", 0, line_mentions[0].start) + 1
+    line_start = text.rfind("\n", 0, line_mentions[0].end - 1) + 1
     line_end = text.find("\n", line_mentions[-1].end)
     return bool(_BOX.search(text[line_start : line_end if line_end >= 0 else len(text)]))
 

@@ -12,7 +12,7 @@ from PIL import Image
 
 from models.config import OcrSettings
 from models.document import PageProblem, PageText
-from pipeline.read import tesseract
+from pipeline.read import deskew, tesseract
 from pipeline.read.tesseract import OcrError, OcrTimeout, OcrWords
 
 _MIN_WORDS_UPRIGHT = 12
@@ -24,6 +24,8 @@ def ocr_page(
     image: Image.Image, number: int, settings: OcrSettings
 ) -> tuple[PageText, Image.Image]:
     """Read a page; returns its words and the upright image the boxes refer to."""
+    if settings.deskew:
+        image = deskew.straightened(image, settings.deskew_max_degrees, settings.deskew_min_degrees)
     try:
         rotation, words, upright, passes = _read_upright(image, settings)
     except OcrError as exc:

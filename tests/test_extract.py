@@ -260,6 +260,50 @@ def test_credentials_in_capitals_after_a_signed_name_are_not_part_of_it() -> Non
     assert (signed.name, signed.credentials) == ("Yvonne Kaur", "DPT")
 
 
+@pytest.mark.parametrize(
+    ("text", "rx_date"),
+    [
+        # the birth date's label lost ("DOB:" far above): decades before the order's date
+        (
+            "June 28, 1975\nPt: Mateo Schultz\nMassage 2x/wk\n09-06-2025\nOmar Bergstrom",
+            "2025-09-06",
+        ),
+        ("D.O.B.  -  06-16-1973\nDate written Mar 24,. 2027", "2027-03-24"),  # a speck
+        (  # a letter's date alone on its line; an injury date after a line that broke off
+            "Order for Medical Massage\n07-16-2025\nPt Ava Oyelaran\nClinical notes: RTC 3"
+            " weeks. Injured at work on\n2025-04-30 lifting boxes.\nM43.6",
+            "2025-07-16",
+        ),
+    ],
+)
+def test_the_rx_date_is_no_birth_or_injury_date(nlp, text, rx_date) -> None:
+    assert str(extract(nlp, _read(text)).rx_date) == rx_date
+
+
+def test_a_birth_year_before_1900_is_the_century_misread(nlp) -> None:
+    found = extract(nlp, _read("Patient: Ana Ruiz\nDOB: 10/09/1488"))
+    assert str(found.patient.dob) == "1988-10-09"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Insurance / Claim\nCarrier  L&I / PIP claim #\nSubscriber ID",  # printed choices
+        "HPI: Shoulder pain since MVA on 2026-10-28.",  # the injury, not who pays
+    ],
+)
+def test_no_payer_is_named(nlp, text) -> None:
+    assert extract(nlp, _read(text)).payer.name is None
+
+
+def test_a_signature_above_its_npi_with_credentials_in_mixed_case() -> None:
+    text = (
+        "Renata Wojcik, MD\nPatient: Zoe Garcia\nMassage 2x/wk\nNguyen O'Neil, Do\nNPI 1048419448"
+    )
+    signed = max(people.prescribers(text, "Zoe Garcia"), key=lambda m: m.score)
+    assert (signed.name, signed.credentials) == ("Nguyen O'Neil", "DO")
+
+
 def test_npi_in_the_row_under_its_column_label(nlp) -> None:
     text = "Prescriber  Credentials  NPI\nFatima Whitfield  MD  2348087471\nSignature"
     assert extract(nlp, _read(text)).prescriber.npi == "2348087471"

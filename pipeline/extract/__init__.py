@@ -260,7 +260,8 @@ class PayerComponent:
 
     def __call__(self, doc: Doc) -> Doc:
         layout, extraction, text = _layout(doc), doc._.extraction, doc.text
-        mentions = payer_rules.payers(text, self.compiled)
+        # a form's printed choices ("L&I / PIP claim #") name no payer of this patient
+        mentions = [m for m in payer_rules.payers(text, self.compiled) if m.score >= 0.5]
         claims = payer_rules.claim_numbers(text)
         chosen = max(mentions, key=lambda m: m.score, default=None)
         carriers = [m for m in mentions if m.entry.kind == "pip" and m.entry.name != "PIP"]
@@ -285,7 +286,10 @@ class RxDateComponent:
 
     def __call__(self, doc: Doc) -> Doc:
         layout, extraction = _layout(doc), doc._.extraction
-        mentions = [m for m in dates.prescription_dates(doc.text) if m.score >= 0.5]
+        born = extraction.patient.dob  # a birth date whose label OCR garbled is no Rx date
+        mentions = [
+            m for m in dates.prescription_dates(doc.text) if m.score >= 0.5 and m.value != born
+        ]
         if not mentions:
             return doc
         top = max(m.score for m in mentions)

@@ -53,9 +53,28 @@ def prescription_dates(text: str) -> list[DateMention]:
         line_end = text.find("\n", match.end())
         before = text[line_start : match.start()]
         line = text[line_start : line_end if line_end >= 0 else len(text)]
+        if not before.strip():  # "Injured at work on\n2025-04-30 lifting boxes."
+            before = _unfinished_line_above(text, line_start) + before
         score = _score(before, line, match.start() / max(1, len(text)))
         found.append(DateMention(value, match.start(), match.end(), score))
-    return found
+    return _recent(found)
+
+
+def _recent(found: list[DateMention]) -> list[DateMention]:
+    """Dates written within ten years of the document's latest date.
+
+    A prescription is written when it is sent, so a date decades before the others is
+    a birth date whose label OCR lost ("DOB:" five lines above "June 28, 1975"), not
+    the Rx date it would otherwise be taken for.
+    """
+    plausible = [m.value for m in found if m.value.year < 2100]  # not OCR's "2907"
+    if not plausible:
+        return found
+    latest = max(plausible)
+    return [m for m in found if (latest - m.value).days <= _OLDEST_RX_DAYS]
+
+
+_OLDEST_RX_DAYS = 3653
 
 
 def _score(before: str, line: str, position: float) -> float:
@@ -73,5 +92,18 @@ def _score(before: str, line: str, position: float) -> float:
     if _VISIT_DATE.search(nearby):
         return 1.5  # a chart note's visit date is the day the order was written
     if not before.strip():
-        return 1.0 if position < 0.25 or position > 0.6 else 0.5
+        alone = line.strip() and DATE_RE.fullmatch(line.strip(" .,;"))  # a letter's date line
+        return 1.0 if alone or position < 0.25 or position > 0.6 else 0.5
     return 0.3
+
+
+def _unfinished_line_above(text: str, line_start: int) -> str:
+    """The line above when it breaks off before this line's date ("... at work on"): its
+    words label the date. A heading above ("Order for Medical Massage") does not."""
+    if line_start == 0:
+        return ""
+    above = text[text.rfind("\n", 0, line_start - 1) + 1 : line_start - 1].rstrip()
+    return above + " " if _BREAKS_OFF.search(above) else ""
+
+
+_BREAKS_OFF = re.compile(r"\b(?:on|of|at|in|from|since|by|dated|before|after|until)$")

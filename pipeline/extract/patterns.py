@@ -38,7 +38,7 @@ _D = r"[0-9OoIl]"
 DATE = (
     rf"(?:(?P<iso>(?:19|20)\d\d-{_D}{{1,2}}-{_D}{{1,2}})"
     rf"|(?P<num>{_D}{{1,2}}\s?[/.\-]\s?{_D}{{1,2}}\s?[/.\-]\s?(?:{_D}{{4}}|{_D}{{2}}))"
-    rf"|(?P<mdy>{_MONTHS}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+(?:19|20)\d\d)"
+    rf"|(?P<mdy>{_MONTHS}\s+\d{{1,2}}(?:st|nd|rd|th)?[,.]{{0,2}}\s+(?:19|20)\d\d)"
     rf"|(?P<dmy>\d{{1,2}}(?:st|nd|rd|th)?[\s\-]+{_MONTHS}[,\s\-]+(?:19|20)\d\d))"
 )
 DATE_RE = re.compile(rf"(?<![\w/.\-]){DATE}(?![\w/\-])", re.IGNORECASE)
@@ -107,17 +107,24 @@ def number(text: str) -> int | None:
 def parse_date(match: re.Match[str], *, birth: bool = False) -> date | None:
     """A date as US documents write it (month first); None for impossible dates."""
     try:
-        if match.group("iso"):
-            year, month, day = (
-                int(p) for p in match.group("iso").translate(_OCR_DIGITS).split("-")
-            )
-            return date(year, month, day)
-        if match.group("num"):
-            return _numeric(match.group("num").translate(_OCR_DIGITS), birth)
-        text = match.group("mdy") or match.group("dmy")
-        return date_parser.parse(text.replace(".", " ").replace("-", " "), fuzzy=False).date()
+        value = _parsed(match, birth)
+        if birth and value is not None and value.year < 1900:
+            # no living patient was born before 1900: OCR misread the century's 9
+            # ("1488" for 1988, "1373" for 1973)
+            value = value.replace(year=1900 + value.year % 100)
+        return value
     except (ValueError, OverflowError, date_parser.ParserError):
         return None
+
+
+def _parsed(match: re.Match[str], birth: bool) -> date | None:
+    if match.group("iso"):
+        year, month, day = (int(p) for p in match.group("iso").translate(_OCR_DIGITS).split("-"))
+        return date(year, month, day)
+    if match.group("num"):
+        return _numeric(match.group("num").translate(_OCR_DIGITS), birth)
+    text = match.group("mdy") or match.group("dmy")
+    return date_parser.parse(text.replace(".", " ").replace("-", " "), fuzzy=False).date()
 
 
 def _numeric(text: str, birth: bool) -> date | None:

@@ -401,8 +401,12 @@ def _plausible(name: str) -> bool:
     return any(len(w) >= 3 and re.search(r"[aeiouyà-ÿ]", w, re.I) for w in name.split())
 
 
+# above its NPI, "Nguyen O'Neil, Do": credentials after the comma in any case OCR gives
+_SIGNED_CREDENTIALS = r"(?P<signed>(?i:md|do|nd|pa-c|arnp|np|rn|dc|dpt|pt))"
 _NAME_LINE = re.compile(
-    rf"^[ \t]*(?:Dr\.?\s+)?(?P<name>{NAME})(?:\s*,?\s*{CREDENTIALS})?[ \t]*$", re.M
+    rf"^[ \t]*(?:Dr\.?\s+)?(?P<name>{NAME})"
+    rf"(?:\s*,?\s*{CREDENTIALS}|\s*,\s*{_SIGNED_CREDENTIALS})?[ \t]*$",
+    re.M,
 )
 _NPI_LINE = re.compile(r"^[^\n]{0,12}\bNPI\b", re.M | re.I)
 
@@ -419,8 +423,8 @@ def _signature_block_names(text: str) -> list[PersonMention]:
         start = _lines_back(text, npi_line.start(), 1)
         for match in _NAME_LINE.finditer(text, start, npi_line.start()):
             words, credentials = _split_credentials(match.group("name").split())
-            if match.group("cred"):
-                credentials = _credential(match.group("cred"))
+            if match.group("cred") or match.group("signed"):
+                credentials = _credential(match.group("cred") or match.group("signed"))
             name = clean_name(" ".join(words))
             if name and len(name.split()) == len(words):  # nothing trimmed: no "Group"
                 found.append(

@@ -269,6 +269,10 @@ def test_credentials_in_capitals_after_a_signed_name_are_not_part_of_it() -> Non
             "2025-09-06",
         ),
         ("D.O.B.  -  06-16-1973\nDate written Mar 24,. 2027", "2027-03-24"),  # a speck
+        (  # a form: labels in one row, values in the row below
+            "Date of injury  Phone\nMarch 5, 2025\nDx: M54.50\nSignature  Date\n09/11/2025",
+            "2025-09-11",
+        ),
         (  # a letter's date alone on its line; an injury date after a line that broke off
             "Order for Medical Massage\n07-16-2025\nPt Ava Oyelaran\nClinical notes: RTC 3"
             " weeks. Injured at work on\n2025-04-30 lifting boxes.\nM43.6",

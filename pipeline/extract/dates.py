@@ -53,9 +53,10 @@ def prescription_dates(text: str) -> list[DateMention]:
         line_end = text.find("\n", match.end())
         before = text[line_start : match.start()]
         line = text[line_start : line_end if line_end >= 0 else len(text)]
-        if not before.strip():  # "Injured at work on\n2025-04-30 lifting boxes."
-            before = _unfinished_line_above(text, line_start) + before
-        score = _score(before, line, match.start() / max(1, len(text)))
+        opens_line = not before.strip()
+        if opens_line:  # "Injured at work on\n2025-04-30", "Date of injury  Phone\n3/5/2025"
+            before = _label_above(text, line_start) + before
+        score = _score(before, line, match.start() / max(1, len(text)), opens_line)
         found.append(DateMention(value, match.start(), match.end(), score))
     return _recent(found)
 
@@ -77,7 +78,7 @@ def _recent(found: list[DateMention]) -> list[DateMention]:
 _OLDEST_RX_DAYS = 3653
 
 
-def _score(before: str, line: str, position: float) -> float:
+def _score(before: str, line: str, position: float, opens_line: bool) -> float:
     # only what stands between this date and the previous one labels it ("DOB 1/2/80) on")
     previous = list(DATE_RE.finditer(before))
     nearby = (before[previous[-1].end() :] if previous else before)[-40:]
@@ -91,19 +92,29 @@ def _score(before: str, line: str, position: float) -> float:
         return 2.0
     if _VISIT_DATE.search(nearby):
         return 1.5  # a chart note's visit date is the day the order was written
-    if not before.strip():
+    if opens_line:
         alone = line.strip() and DATE_RE.fullmatch(line.strip(" .,;"))  # a letter's date line
         return 1.0 if alone or position < 0.25 or position > 0.6 else 0.5
     return 0.3
 
 
-def _unfinished_line_above(text: str, line_start: int) -> str:
-    """The line above when it breaks off before this line's date ("... at work on"): its
-    words label the date. A heading above ("Order for Medical Massage") does not."""
+def _label_above(text: str, line_start: int) -> str:
+    """What labels a date that opens its line, from the line above.
+
+    A sentence that breaks off before the date ("... Injured at work on") labels it, and
+    so does a form's row of labels with the values in the row below ("Date of injury
+    Phone" over "March 5, 2025"). A heading ("Order for Medical Massage") labels
+    nothing it is not (no Rx, injury or birth words), so a letter's date line still
+    counts as one.
+    """
     if line_start == 0:
         return ""
     above = text[text.rfind("\n", 0, line_start - 1) + 1 : line_start - 1].rstrip()
-    return above + " " if _BREAKS_OFF.search(above) else ""
+    if _BREAKS_OFF.search(above):
+        return above + " "
+    if above and len(above) <= 80 and not re.search(r"\d", above):
+        return above + "  "
+    return ""
 
 
 _BREAKS_OFF = re.compile(r"\b(?:on|of|at|in|from|since|by|dated|before|after|until)$")

@@ -171,6 +171,12 @@ def test_code_evidence_keeps_written_text_and_box(nlp) -> None:
             (8, None, "wk"),
         ),
         ("Freq/Dur |-2x/week for 4 Weeks", (1, 2, 1, "wk"), (4, None, "wk")),  # only 1-2
+        (  # a text layer's tick drawn over the end of the row's label
+            "FREQUENCYX: 1x/week  2x/week  3x/week  1-2x/week  Other:\n"
+            "DUR:  4 weeks X 6 weeks  8 weeks  12 weeks  Other:",
+            (1, None, 1, "wk"),
+            (6, None, "wk"),
+        ),
     ],
 )
 def test_frequency_and_duration(nlp, text, frequency, duration) -> None:
@@ -404,6 +410,24 @@ def test_printed_options_with_no_tick_read_are_doubted(nlp, text, doubted) -> No
 )
 def test_code_that_did_not_read_is_doubted(nlp, text) -> None:
     assert "diagnosis:unread" in extract(nlp, _read(text)).doubts
+
+
+def test_a_tick_drawn_over_the_rows_label_is_taken(nlp) -> None:
+    text = "FREQUENCYX: 1x/week  2x/week  3x/week\nDUR:  4 weeks X 6 weeks  8 weeks"
+    found = extract(nlp, _read(text))
+    assert found.frequency.count == 1 and found.doubts == []
+
+
+def test_frequency_shorthand_in_a_diagnosis_block_is_no_unread_code(nlp) -> None:
+    text = "Dx:  S96.011D: Strain of muscle\nTreatment:  Massage\nFrequency/Duration: 2x12"
+    assert extract(nlp, _read(text)).doubts == []
+
+
+def test_a_faint_code_with_its_whole_description_beside_it_is_settled(nlp) -> None:
+    described = "1. Z00.01: Encounter for general adult medical examination with abnormal findings"
+    assert extract(nlp, _read(described, confidence=0.2)).doubts == []
+    shortened = "S46.219A: strain of muscle, fascia and tendon of other parts of biceps"
+    assert extract(nlp, _read(shortened, confidence=0.2)).doubts == ["diagnosis:S46.219A"]
 
 
 def test_a_hyphenated_claim_number_is_not_an_unread_code(nlp) -> None:

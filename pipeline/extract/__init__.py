@@ -97,8 +97,9 @@ class CodesComponent:
             evidence = layout.evidence(found.start, found.end)
             if evidence is None:
                 continue
-            faint = _doubtful(layout, found.start, found.end, self.threshold)
-            doubtful = found.ambiguous or faint
+            described = codes.described_beside(doc.text, found)
+            faint = _doubtful(layout, found.start, found.end, self.threshold) and not described
+            doubtful = (found.ambiguous or faint) and not described
             extraction.codes.append(
                 CodeMention(
                     code=found.code, evidence=evidence, repaired=found.repaired, doubtful=doubtful

@@ -248,6 +248,7 @@ _CODE_LIKE = re.compile(
 )
 _PROCEDURE_LINE = re.compile(r"\b(?:cpt|hcpcs|billing|procedures?)\b", re.IGNORECASE)
 _PLACEHOLDERS = re.compile(r"^[A-Za-z$§](?=[0-9A-Za-z]{0,2}\d)[0-9A-Za-z]{1,3}X{1,3}", re.I)
+_SHORTHAND = re.compile(r"^\d[xX×*]\d{1,2}$")
 _DATE_LIKE = re.compile(r"^\d{1,4}[/.\-]\d{1,2}([/.\-]\d{1,4})?$")
 
 
@@ -295,6 +296,20 @@ def described_without_code(text: str, found: list[FoundCode]) -> list[tuple[int,
     return missing
 
 
+def described_beside(text: str, found: FoundCode) -> bool:
+    """Whether the code's whole official description follows it on its line.
+
+    "Z00.01: Encounter for general adult medical examination with abnormal findings":
+    the description was read too, and it names this code alone, so a faint or
+    ambiguous reading of the code is settled by it. A shortened description (siblings
+    share its words) settles nothing.
+    """
+    line_end = text.find("\n", found.end)
+    rest = text[found.end : line_end if line_end >= 0 else len(text)]
+    written = re.split(r"\s{2,}|;|\|", rest.lstrip(" :-–—|.)"))[0]
+    return found.code.replace(".", "") in icd10.codes_described_as(written)
+
+
 def _covered(described: tuple[str, ...], listed: set[str]) -> bool:
     """A description of S16.1 is answered by S16.1XXA (its child) on the referral."""
     return any(d.startswith(c) or c.startswith(d) for d in described for c in listed)
@@ -321,6 +336,8 @@ def _looks_like_code(compact: str, token: str) -> bool:
         digits += compact.upper().count("X")
     if not 4 <= len(compact) <= 9 or digits < 3 or _DATE_LIKE.match(token.strip()):
         return False
+    if _SHORTHAND.match(compact):
+        return False  # "2x12": two a week for twelve weeks (a code's second place is a digit)
     if re.fullmatch(r"\d{1,2},\s?(?:19|20)\d\d", token.strip()):
         return False  # "Nov 10, 2025"
     return not compact.isdigit() or 6 <= len(compact) <= 7

@@ -418,6 +418,10 @@ _CHECKED = re.compile(
 )
 
 
+# a text layer's tick drawn over the end of its row's label: "FREQUENCYX: 1x/week  2x/week"
+_TICK_ON_LABEL = re.compile(r"(?<=[A-Za-z]{3})X[ \t]*:[ \t]*$")
+
+
 def _checkbox_marks(text: str, mentions: list[Mention]) -> list[Mention]:
     """On lines of printed options ("[ ] 1x/week [X] 2x/week"), the ticked one counts.
 
@@ -431,7 +435,12 @@ def _checkbox_marks(text: str, mentions: list[Mention]) -> list[Mention]:
         # the line its value stands on: "FOR\n4 weeks 6 weeks 8 weeks" is a row of options
         by_line.setdefault(text.rfind("\n", 0, mention.end - 1), []).append(mention)
     option_lines = {key for key, line in by_line.items() if _is_option_line(text, line)}
-    ticked = {m for m in mentions if _CHECKED.search(text[max(0, m.start - 14) : m.start])}
+    ticked = {
+        m
+        for m in mentions
+        if _CHECKED.search(text[max(0, m.start - 14) : m.start])
+        or _TICK_ON_LABEL.search(text[max(0, m.start - 14) : m.start])
+    }
     for key, line_mentions in by_line.items():
         if key in option_lines:  # "X 8 weeks" among options is a tick, not "for 8 weeks"
             ticked.update(

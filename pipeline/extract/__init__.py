@@ -97,9 +97,10 @@ class CodesComponent:
             evidence = layout.evidence(found.start, found.end)
             if evidence is None:
                 continue
-            described = codes.described_beside(doc.text, found)
-            faint = _doubtful(layout, found.start, found.end, self.threshold) and not described
-            doubtful = (found.ambiguous or faint) and not described
+            faint = _doubtful(layout, found.start, found.end, self.threshold)
+            doubtful = found.ambiguous or faint
+            if doubtful and codes.described_beside(doc.text, found):
+                faint = doubtful = False  # its whole official description stands beside it
             extraction.codes.append(
                 CodeMention(
                     code=found.code, evidence=evidence, repaired=found.repaired, doubtful=doubtful

@@ -89,12 +89,13 @@ def respell_months(text: str) -> str:
 def _month_one_letter_off(word: str) -> str | None:
     if word in _MONTH_NAMES:
         return None
-    close = [
-        m
-        for m in _MONTH_NAMES
-        if len(m) == len(word) and sum(a != b for a, b in zip(m, word, strict=True)) == 1
-    ]
+    close = [m for m in _MONTH_NAMES if one_substitution_apart(m, word)]
     return close[0] if len(close) == 1 else None
+
+
+def one_substitution_apart(word: str, other: str) -> bool:
+    """Same length, exactly one letter different: how OCR misreads a printed word."""
+    return len(word) == len(other) and sum(a != b for a, b in zip(word, other, strict=True)) == 1
 
 
 def number(text: str) -> int | None:

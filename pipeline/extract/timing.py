@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from pipeline.extract.patterns import NUMBER, number
+from pipeline.extract.patterns import NUMBER, number, one_substitution_apart
 
 _UNIT_WEEK = r"(?:weeks?|wks?|wk\.|w)"
 _UNIT_MONTH = r"(?:months?|mos?|mths?|mo\.)"
@@ -167,7 +167,7 @@ def _unit_word_nearest(word: str) -> str | None:
         for unit in _UNIT_WORDS
         if len(unit) <= len(lower)
         and _GLUED_BEFORE.fullmatch(lower[: len(lower) - len(unit)])
-        and sum(a != b for a, b in zip(lower[len(lower) - len(unit) :], unit, strict=True)) == 1
+        and one_substitution_apart(lower[len(lower) - len(unit) :], unit)
     }
     return found.pop() if len(found) == 1 else None
 

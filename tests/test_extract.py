@@ -280,6 +280,7 @@ def test_credentials_in_capitals_after_a_signed_name_are_not_part_of_it() -> Non
             "2025-09-11",
         ),
         (  # a letter's date alone on its line; an injury date after a line that broke off
+            "Skagit Valley Medical Group  David Begay, MD\n10894 Bothell Way NE, Vancouver\n"
             "Order for Medical Massage\n07-16-2025\nPt Ava Oyelaran\nClinical notes: RTC 3"
             " weeks. Injured at work on\n2025-04-30 lifting boxes.\nM43.6",
             "2025-07-16",

@@ -422,6 +422,10 @@ _CHECKED = re.compile(
 _TICK_ON_LABEL = re.compile(r"(?<=[A-Za-z]{3})X[ \t]*:[ \t]*$")
 
 
+def _ticked_before(before: str) -> bool:
+    return bool(_CHECKED.search(before) or _TICK_ON_LABEL.search(before))
+
+
 def _checkbox_marks(text: str, mentions: list[Mention]) -> list[Mention]:
     """On lines of printed options ("[ ] 1x/week [X] 2x/week"), the ticked one counts.
 
@@ -435,12 +439,7 @@ def _checkbox_marks(text: str, mentions: list[Mention]) -> list[Mention]:
         # the line its value stands on: "FOR\n4 weeks 6 weeks 8 weeks" is a row of options
         by_line.setdefault(text.rfind("\n", 0, mention.end - 1), []).append(mention)
     option_lines = {key for key, line in by_line.items() if _is_option_line(text, line)}
-    ticked = {
-        m
-        for m in mentions
-        if _CHECKED.search(text[max(0, m.start - 14) : m.start])
-        or _TICK_ON_LABEL.search(text[max(0, m.start - 14) : m.start])
-    }
+    ticked = {m for m in mentions if _ticked_before(text[max(0, m.start - 14) : m.start])}
     for key, line_mentions in by_line.items():
         if key in option_lines:  # "X 8 weeks" among options is a tick, not "for 8 weeks"
             ticked.update(
@@ -488,8 +487,8 @@ def _odd_box_out(text: str, line_mentions: list[Mention]) -> list[Mention]:
     offered = [m for m in line_mentions if m.score >= 0]
     marks, previous_end = [], text.rfind("\n", 0, offered[0].end - 1) + 1 if offered else 0
     for mention in offered:
-        before = text[previous_end : max(previous_end, mention.start)].rstrip(" \t")
-        marks.append(before.split()[-1] if before.split() else "")
+        words = text[previous_end : max(previous_end, mention.start)].split()
+        marks.append(words[-1] if words else "")
         previous_end = mention.end
     empty = [bool(_EMPTY_BOX.fullmatch(mark)) for mark in marks]
     odd = [

@@ -287,6 +287,8 @@ def main(count: int, seed: int, out_dir: Path, overhead_docs: int) -> None:
         ),
     }
     (out_dir / "results.json").write_text(json.dumps(results, indent=2))
+    # the records themselves, to compare a miss with its truth field by field
+    (out_dir / "records.json").write_text(json.dumps(records, indent=1))
     _print(results)
 
 

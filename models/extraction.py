@@ -47,3 +47,8 @@ class Extraction(BaseModel):
         description="timing fields read after a range word or dash whose first number was"
         " lost; a second reading of the whole range can settle them",
     )
+    second_engine_only: list[str] = Field(
+        default_factory=list,
+        description="values only the second OCR engine read, faintly: tesseract reading"
+        " their spot alone and giving the same value settles them",
+    )

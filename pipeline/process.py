@@ -151,8 +151,33 @@ class Pipeline:
             return read, extraction, referral
         merged = reconcile(extraction, second, self.settings.rules)
         again = self._decide(read.document, merged)
+        if self._confirm_second_engine_only(merged, read, again):
+            again = self._decide(read.document, merged)
         read.second_engine = True
         return read, merged, again
+
+    def _confirm_second_engine_only(
+        self, merged: Extraction, read: ReadResult, referral: Referral
+    ) -> bool:
+        """Tesseract reads, from its spot alone, a value only the second engine read.
+
+        A hand-written "2x per week" that tesseract lost in the whole page and PP-OCR
+        read faintly is one engine's guess; tesseract giving the very same value from
+        the enlarged spot makes it two engines' reading, which ``reconcile`` trusts
+        elsewhere too. Paid for only where that doubt alone keeps the referral in review.
+        """
+        ocr = self.settings.ocr
+        holds = {r.code for r in referral.decision.reasons} - {ReasonCode.PREAUTH_REQUIRED}
+        if not (
+            ocr.reread_doubtful
+            and referral.decision.status == "needs_review"
+            and holds == _ONLY_DOUBT
+            and merged.second_engine_only
+        ):
+            return False
+        before = len(merged.confirmed)
+        settle_doubts(merged, read.images, ocr, only=merged.second_engine_only)
+        return len(merged.confirmed) > before
 
     def _strict_nlp(self) -> Language:
         """The extraction pipeline with PP-OCR's letter confidence as the doubt threshold.

@@ -153,10 +153,13 @@ def _reconcile_value(merged: Extraction, second: Extraction, field: str) -> None
 
     A value both engines read alike is settled even when each read it faintly (the
     doubt rested only on confidence, ``unsure``): two engines with different ways of
-    failing rarely fail to the same value. A value only one engine read faintly, or
-    that either doubted for another reason, changes nothing, except where the first
-    reading found nothing: then the faint value fills the field, doubted, so the referral
-    still goes to review but the reviewer sees the value and where it stands. A range
+    failing rarely fail to the same value. A value the second engine read faintly, or
+    doubted for another reason, settles nothing; read faintly at the very place where
+    tesseract read another value, it doubts that one (seen: "3 time per week" against
+    "1 time per week" on a rotated fax, tesseract wrong). Where the first reading found
+    nothing, the faint value fills the field, doubted, so the referral still goes to
+    review unless tesseract, reading that spot alone, gives the same value
+    (``pipeline.process``); the reviewer sees the value and where it stands. A range
     whose first number tesseract lost ("|-2x/week") is settled by a second reading of
     the whole range at the same place, and completed by it ("|-3x/week", "2-3x/week").
     """
@@ -173,6 +176,7 @@ def _reconcile_value(merged: Extraction, second: Extraction, field: str) -> None
         if faint:
             _doubt(merged, field)
             merged.unsure[field] = second.unsure[field]
+            merged.second_engine_only.append(field)
     elif _same_value(mine, theirs):
         if not doubted or field in merged.unsure or field in merged.cut_ranges:
             _settle(merged, field)
@@ -181,16 +185,20 @@ def _reconcile_value(merged: Extraction, second: Extraction, field: str) -> None
         merged.evidence[field] = second.evidence[field]
         if not doubted:  # a faint first number is the better guess, still doubted
             _settle(merged, field)
-    elif not doubted:
-        _doubt(merged, field)
+    elif not doubted or (faint and _read_at_same_place(merged, second, field)):
+        _doubt(merged, field)  # a faint other value where tesseract read its own: unsure
+
+
+def _read_at_same_place(merged: Extraction, second: Extraction, field: str) -> bool:
+    here, there = merged.evidence.get(field), second.evidence.get(field)
+    return here is not None and there is not None and _overlap(here, there)
 
 
 def _completes(
     cut: object, whole: object, merged: Extraction, second: Extraction, field: str
 ) -> bool:
     """The second reading is the range the first read only the end of, at its place."""
-    here, there = merged.evidence.get(field), second.evidence.get(field)
-    if here is None or there is None or not _overlap(here, there):
+    if not _read_at_same_place(merged, second, field):
         return False
     end, first = cut.model_dump(exclude={"text"}), whole.model_dump(exclude={"text"})  # type: ignore[attr-defined]
     high = "count_max" if "count_max" in first else "value_max"
@@ -209,16 +217,26 @@ def _same_value(mine: object, theirs: object) -> bool:
 
 
 def _fill_parties(merged: Extraction, second: Extraction) -> None:
-    """Names, NPI, dates and payer the first reading missed (never overwritten)."""
+    """Names, NPI, dates and payer the first reading missed (never overwritten).
+
+    A prescriber whose name only the second engine read keeps the NPI and credentials
+    tesseract read (seen: a form's "MD.  1683433118" row under its labels, the name
+    column lost; taking the second reading's prescriber whole dropped the NPI); the
+    patient likewise keeps a date of birth.
+    """
     if merged.prescriber.name is None and second.prescriber.name is not None:
-        merged.prescriber = second.prescriber
+        kept = {k: v for k, v in merged.prescriber.model_dump().items() if v is not None}
+        merged.prescriber = second.prescriber.model_copy(update=kept)  # the name, and gaps
         for key in ("prescriber.name", "prescriber.npi"):
-            if key in second.evidence:
+            if key in second.evidence and key not in merged.evidence:
                 merged.evidence[key] = second.evidence[key]
     elif merged.prescriber.npi is None and second.prescriber.npi is not None:
         merged.prescriber = merged.prescriber.model_copy(update={"npi": second.prescriber.npi})
     if merged.patient.name is None and second.patient.name is not None:
-        merged.patient = second.patient
+        kept = {k: v for k, v in merged.patient.model_dump().items() if v is not None}
+        merged.patient = second.patient.model_copy(update=kept)
+    elif merged.patient.dob is None and second.patient.dob is not None:
+        merged.patient = merged.patient.model_copy(update={"dob": second.patient.dob})
     if merged.rx_date is None:
         merged.rx_date = second.rx_date
     if merged.payer.name is None and second.payer.name is not None:

@@ -16,7 +16,7 @@ tesseract run per document that needs it, not one per value.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
 import numpy as np
@@ -50,13 +50,25 @@ class Spot:
 
 
 def settle_doubts(
-    extraction: Extraction, images: dict[int, Image.Image], settings: OcrSettings
+    extraction: Extraction,
+    images: dict[int, Image.Image],
+    settings: OcrSettings,
+    only: Collection[str] | None = None,
 ) -> Extraction:
-    """Read each low-confidence value again from its spot; drop the doubts it confirms."""
+    """Read each low-confidence value again from its spot; drop the doubts it confirms.
+
+    ``only`` limits the reading to those doubts (the values the second engine alone
+    read): a doubt tesseract's own reading raised was already read again before the
+    second engine, and must not be settled by tesseract against a second engine that
+    read it otherwise.
+    """
     crops = {
         key: _crop(images[ev.page], ev)
         for key, ev in extraction.unsure.items()
-        if ev.bbox is not None and ev.page in images and key in extraction.doubts
+        if ev.bbox is not None
+        and ev.page in images
+        and key in extraction.doubts
+        and (only is None or key in only)
     }
     if not crops:
         return extraction
@@ -123,7 +135,28 @@ def _confirms(extraction: Extraction, key: str, text: str) -> bool:
     if expected is None:
         return False
     want, found = expected(extraction), _FOUND[key](text)
-    return want is not None and any(m.values[: len(want)] == want for m in found)
+    if want is not None and any(m.values[: len(want)] == want for m in found):
+        return True
+    written = extraction.unsure.get(key)
+    if written is None or _FOUND[key](written.text):
+        return False  # words that bear a value alone must give that value again
+    return _same_characters(written.text, text)
+
+
+def _same_characters(written: str, text: str) -> bool:
+    """The spot read again gives the very characters the value was read from.
+
+    A value read in its context ("Frequency/Duration" above "3x2") has no meaning in a
+    spot cut out around it, so its value cannot be found there again; the same
+    characters read again at the same place confirm it instead. Only for such words:
+    words that bear a value alone ("2x/week") must give the value itself again.
+    """
+    mine, theirs = _bare(written), _bare(text)
+    return len(mine) >= 3 and any(c.isdigit() for c in mine) and mine in theirs
+
+
+def _bare(text: str) -> str:
+    return "".join(text.split()).lower().replace("×", "x")
 
 
 _EXPECTED: dict[str, Callable[[Extraction], tuple | None]] = {

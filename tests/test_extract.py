@@ -91,6 +91,11 @@ def test_code_evidence_keeps_written_text_and_box(nlp) -> None:
         ("Massage 4 visits per month for 1 year", (4, None, 1, "mo"), (1, None, "a")),
         ("Freq/Dur: 2x6", (2, None, 1, "wk"), (6, None, "wk")),
         ("Massage once a week for 3 months.", (1, None, 1, "wk"), (3, None, "mo")),
+        ("Medical massage 2 days a week for 6 weeks", (2, None, 1, "wk"), (6, None, "wk")),
+        ("Massage every week for 2 months", (1, None, 1, "wk"), (2, None, "mo")),
+        ("Works 5 days a week. Massage semi-weekly x 4 wks", (2, None, 1, "wk"), (4, None, "wk")),
+        ("Massage 2 visits every week x 4 wks", (2, None, 1, "wk"), (4, None, "wk")),
+        ("Pain worse every week. Recheck each month.", None, None),
         (
             "Low back pain x 3 months. PT 2x/week in 2025. Ibuprofen 600 mg TID.\n"
             "Massage 2x/wk. Recheck in 6 wks.",
@@ -285,6 +290,10 @@ def test_credentials_in_capitals_after_a_signed_name_are_not_part_of_it() -> Non
             " weeks. Injured at work on\n2025-04-30 lifting boxes.\nM43.6",
             "2025-07-16",
         ),
+        (  # a form's date cell whose box edge OCR read as "|": the label above still counts
+            "Date af accident  Phone\n06/21/2026  2065550121\nSignature\nDate\n|  10/9/2026",
+            "2026-10-09",
+        ),
     ],
 )
 def test_the_rx_date_is_no_birth_or_injury_date(nlp, text, rx_date) -> None:
@@ -320,6 +329,18 @@ def test_npi_in_the_row_under_its_column_label(nlp) -> None:
     assert extract(nlp, _read(text)).prescriber.npi == "2348087471"
     phone_under_label = "Phone  NPI\n2065550142\nSignature"  # fails the check digit
     assert extract(nlp, _read(phone_under_label)).prescriber.npi is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Sarah Achebe RN NPL # 1753555139",  # the label's I read as L
+        "Victor Gallagher, DO NPI No.; 1753555139",
+        "Best regards, Desmond Patel, N.D. Provider NPI'1753555139",
+    ],
+)
+def test_npi_labels_as_ocr_reads_them(nlp, text) -> None:
+    assert extract(nlp, _read(text)).prescriber.npi == "1753555139"
 
 
 def test_signature_block_name_above_its_npi(nlp) -> None:

@@ -7,15 +7,17 @@ keeps two readings from adding up to an acceptance that either contradicts.
 
 from __future__ import annotations
 
+from datetime import date
+
 from PIL import Image, ImageDraw, ImageFont
 
 from models.config import RuleSettings
 from models.document import PageText, ReadDocument, Word
 from models.extraction import CodeMention, Extraction
-from models.referral import Evidence, Frequency, Prescriber, Source
+from models.referral import Evidence, Frequency, Patient, Prescriber, Source
 from pipeline.process import Pipeline
 from pipeline.read import ReadResult
-from pipeline.read.ppocr import SecondReader
+from pipeline.read.ppocr import SecondReader, trusted_lines, without_repeats
 from pipeline.second_engine import ENGINE_CONFLICT, read_again, reconcile
 from synth.ink import font_paths
 
@@ -218,6 +220,54 @@ def test_the_first_readings_prescriber_is_never_overwritten() -> None:
     assert merged.prescriber.npi == "1234567893"  # a missing NPI is filled in
 
 
+def test_a_name_only_the_second_read_keeps_the_npi_and_birth_date_of_the_first() -> None:
+    """A form's name column lost by tesseract, its NPI and DOB read; PP-OCR read the names."""
+    first = Extraction(
+        prescriber=Prescriber(credentials="MD", npi="1683433118"),
+        patient=Patient(dob=date(1968, 8, 21)),
+    )
+    second = Extraction(
+        prescriber=Prescriber(name="Alan Park", credentials="DO"),
+        patient=Patient(name="Dolores Obrien"),
+    )
+    merged = reconcile(first, second, RULES)
+    assert merged.prescriber == Prescriber(name="Alan Park", credentials="MD", npi="1683433118")
+    assert merged.patient == Patient(name="Dolores Obrien", dob=date(1968, 8, 21))
+    second.patient = Patient(name="Dolores Obrien", dob=date(1968, 8, 21))
+    named = reconcile(Extraction(patient=Patient(name="Dolores O'Brien")), second, RULES)
+    assert named.patient == Patient(name="Dolores O'Brien", dob=date(1968, 8, 21))
+
+
+def _faint_frequency(frequency: Frequency, box) -> Extraction:
+    evidence = Evidence(page=1, text=frequency.text, bbox=box)
+    return Extraction(
+        frequency=frequency,
+        doubts=["frequency"],
+        unsure={"frequency": evidence},
+        evidence={"frequency": evidence},
+    )
+
+
+def test_a_faint_other_value_where_tesseract_read_one_doubts_it() -> None:
+    """Seen: tesseract "3 time per week" (sure), PP-OCR "1 time per week" (faint), same line."""
+    here = Evidence(page=1, text="3 time per week", bbox=ROW)
+    thrice = Frequency(count=3, period=1, period_unit="wk", text="3 time per week")
+    once = Frequency(count=1, period=1, period_unit="wk", text="1 time per week")
+    first = Extraction(frequency=thrice, evidence={"frequency": here})
+    merged = reconcile(first, _faint_frequency(once, ROW), RULES)
+    assert merged.frequency == thrice and merged.doubts == ["frequency"]
+    elsewhere = reconcile(first, _faint_frequency(once, OTHER_ROW), RULES)
+    assert elsewhere.doubts == []  # another line's faint words (a history) doubt nothing
+
+
+def test_a_faint_value_filling_a_gap_is_marked_as_the_second_engines_alone() -> None:
+    merged = reconcile(Extraction(), _faint_frequency(WEEKLY, ROW), RULES)
+    assert merged.frequency == WEEKLY and merged.doubts == ["frequency"]
+    assert merged.second_engine_only == ["frequency"]
+    both = reconcile(_faint_frequency(WEEKLY, ROW), _faint_frequency(WEEKLY, ROW), RULES)
+    assert both.second_engine_only == [] and both.doubts == []
+
+
 def test_a_line_the_first_reading_read_surely_is_not_read_again(settings) -> None:
     """Recognition is most of PP-OCR's cost; a confidently read line is taken as it was."""
     page = _handwritten_page()
@@ -233,6 +283,23 @@ def test_a_line_the_first_reading_read_surely_is_not_read_again(settings) -> Non
     texts = [w.text.lower() for w in again.words]
     assert "typed-line" in texts  # kept from the first reading
     assert "smudge" not in texts and "week" in texts  # the unsure line was read again
+
+
+def test_a_word_under_two_overlapping_line_boxes_is_kept_once() -> None:
+    """PP-OCR cuts a line in two boxes that overlap: "in 3 wks wks or sooner" before."""
+    line = ["Return", "in", "3", "wks", "or", "sooner"]
+    first = [
+        Word(text=t, bbox=(100.0 * i, 500.0, 100.0 * i + 80, 540.0), confidence=0.95, line=0)
+        for i, t in enumerate(line)
+    ]
+    halves = [(0.0, 495.0, 390.0, 545.0), (290.0, 495.0, 600.0, 545.0)]  # "wks" under both
+    kept, unread = trusted_lines(halves, first, 0.80)
+    assert [w.text for w in kept] == line and unread == []
+    recognised = [
+        Word(text="wks", bbox=(305.0, 500.0, 375.0, 540.0), confidence=0.9),  # on a kept word
+        Word(text="prn", bbox=(700.0, 500.0, 760.0, 540.0), confidence=0.9),
+    ]
+    assert [w.text for w in without_repeats(recognised, kept)] == ["prn"]
 
 
 def _hand_filled_prescription(path) -> None:

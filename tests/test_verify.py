@@ -151,3 +151,56 @@ def test_the_pipeline_spends_no_reread_on_a_referral_that_needs_review_anyway(se
     first = pipeline._decide(read.document, extraction)
     assert not pipeline._read_again(extraction, read, first)
     assert extraction.confirmed == [] and "frequency" in extraction.doubts
+
+
+def _shorthand_page(written: str) -> tuple[Image.Image, tuple[float, float, float, float]]:
+    """A form's "Frequency/Duration" label with its value, a "3x2" shorthand, below it."""
+    page = Image.new("L", (2550, 700), 255)
+    draw = ImageDraw.Draw(page)
+    font = ImageFont.truetype(FONT, 42)
+    draw.text((200, 200), "Frequency/Duration", font=font, fill=0)
+    draw.text((200, 330), written, font=font, fill=0)
+    return page, (200, 330, 200 + draw.textlength(written, font=font), 380)
+
+
+def _shorthand_read_faintly(box: tuple[float, float, float, float]) -> Extraction:
+    evidence = Evidence(page=1, text="3x2", bbox=box)
+    return Extraction(
+        frequency=Frequency(count=3, period=1, period_unit="wk", text="3x2"),
+        duration=Duration(value=2, unit="wk", text="3x2"),
+        doubts=["frequency", "duration"],
+        unsure={"frequency": evidence, "duration": evidence},
+        evidence={"frequency": evidence, "duration": evidence},
+    )
+
+
+def test_a_shorthand_read_under_its_label_is_confirmed_by_its_characters(settings) -> None:
+    """Cut out alone, "3x2" means nothing; the same characters read again confirm it."""
+    page, box = _shorthand_page("3x2")
+    settled = settle_doubts(_shorthand_read_faintly(box), {1: page}, settings.ocr)
+    assert settled.doubts == [] and set(settled.confirmed) == {"frequency", "duration"}
+    other, box = _shorthand_page("3x4")
+    kept = settle_doubts(_shorthand_read_faintly(box), {1: other}, settings.ocr)
+    assert kept.doubts == ["frequency", "duration"] and kept.confirmed == []
+
+
+def test_only_the_named_doubts_are_read_again(settings) -> None:
+    page, (code_box, frequency_box) = _page()
+    doubted = _doubted("S16.1XXA", code_box, frequency_box)
+    settled = settle_doubts(doubted, {1: page}, settings.ocr, only=["frequency"])
+    assert settled.confirmed == ["frequency"] and "diagnosis:S16.1XXA" in settled.doubts
+
+
+def test_a_value_only_the_second_engine_read_is_settled_by_tesseract_at_its_spot(
+    settings,
+) -> None:
+    pipeline = Pipeline(settings)
+    extraction, read = _referral_read(Duration(value=6, unit="wk", text="6 weeks"))
+    extraction.doubts, extraction.codes[0].doubtful = ["frequency"], False  # code read surely
+    first = pipeline._decide(read.document, extraction)
+    assert [r.code.value for r in first.decision.reasons] == ["LOW_CONFIDENCE"]
+    # tesseract's own doubt was read again before the second engine: not again here
+    assert not pipeline._confirm_second_engine_only(extraction, read, first)
+    extraction.second_engine_only = ["frequency"]  # PP-OCR alone read "2x/week"
+    assert pipeline._confirm_second_engine_only(extraction, read, first)
+    assert pipeline._decide(read.document, extraction).decision.status == "accepted"

@@ -243,9 +243,17 @@ _NAME_WITH_CREDENTIALS = re.compile(rf"(?P<name>{NAME})\s*,?\s+{CREDENTIALS}")
 _JOINED_NAME_WITH_CREDENTIALS = re.compile(
     rf"(?<![\w\-])(?P<first>[A-Z][a-z]+)[\-_~](?P<last>[A-Z][a-z]+)\s*,?\s+{CREDENTIALS}"
 )
-_NPI = re.compile(r"\bNPI\s*(?:#|no\.?|number|num)?\s*[:#]?\s*(?P<npi>[0-9OoIl|]{10})(?!\d)", re.I)
+# "NPL # 1753555139", "NPI No.; 2723957942", "NPI'1614331639": the label as OCR reads it
+# (the ten digits' check digit, not the label, is what guards against a phone number)
+_NPI_LABEL = r"\bNP[IL1l|]"
+_NPI = re.compile(
+    rf"{_NPI_LABEL}\s*(?:#|no\.?|number|num)?\s*[:#;.,'\"‘’|]*\s*(?P<npi>[0-9OoIl|]{{10}})(?!\d)",
+    re.I,
+)
 # a form's table: "Prescriber  Credentials  NPI" on one line, the values on the next
-_NPI_BELOW = re.compile(r"\bNPI\b[^\n]*\n[^\n]*?(?<![\w-])(?P<npi>[0-9OoIl|]{10})(?![\w-])", re.I)
+_NPI_BELOW = re.compile(
+    rf"{_NPI_LABEL}\b[^\n]*\n[^\n]*?(?<![\w-])(?P<npi>[0-9OoIl|]{{10}})(?![\w-])", re.I
+)
 _SIGN_OFF = re.compile(
     r"sincerely|regards|signature|signed|electronically|thank you|respectfully", re.I
 )
@@ -408,7 +416,7 @@ _NAME_LINE = re.compile(
     rf"(?:\s*,?\s*{CREDENTIALS}|\s*,\s*{_SIGNED_CREDENTIALS})?[ \t]*$",
     re.M,
 )
-_NPI_LINE = re.compile(r"^[^\n]{0,12}\bNPI\b", re.M | re.I)
+_NPI_LINE = re.compile(rf"^[^\n]{{0,12}}{_NPI_LABEL}\b", re.M | re.I)
 
 
 def _signature_block_names(text: str) -> list[PersonMention]:

@@ -56,9 +56,18 @@ FREQUENCY_FORMS: list[tuple[str, re.Pattern[str]]] = [
         re.compile(rf"\b(?:every|q\.?)\s*(?P<p>\d{{1,2}}|two|three|four)\s*{_PERIOD_UNIT}\b", re.I),
     ),
     ("every_other", re.compile(rf"\b(?:every\s+other|alternate)\s+{_PERIOD_UNIT}\b", re.I)),
+    # "massage 2 days a week" (but "works 5 days a week": only after a label or massage)
+    (
+        "days_per",
+        re.compile(rf"{_OPENS}{_RANGE}\s*days?\s*{_PER}\s*(?P<unit>{_UNIT_WEEK})\b", re.I),
+    ),
+    # "massage every week": once a week (a count before it, "2 visits every week", wins)
+    ("every_unit", re.compile(rf"\b(?:every|each)\s+(?P<unit>{_UNIT_WEEK}|{_UNIT_MONTH})\b", re.I)),
     (
         "abbreviation",
-        re.compile(r"\b(?P<abbr>BIW|TIW|QW|QWK|Q\.?\s?WK|QOW|QOD|QM|Q\s?WEEK)\b", re.I),
+        re.compile(
+            r"\b(?P<abbr>BIW|TIW|QW|QWK|Q\.?\s?WK|QOW|QOD|QM|Q\s?WEEK|semi-?weekly)\b", re.I
+        ),
     ),
     ("adverb_alone", re.compile(r"\b(?P<adverb>weekly|monthly)\b", re.I)),
 ]
@@ -71,6 +80,8 @@ _ABBREVIATIONS = {
     "qow": (1, 2, "wk"),
     "qod": (1, 2, "d"),
     "qm": (1, 1, "mo"),
+    "semiweekly": (2, 1, "wk"),
+    "semi-weekly": (2, 1, "wk"),
 }
 # what may not follow "2x6" is looked for on its own line: "2 x 10" above "6 sessions"
 SHORTHAND = re.compile(
@@ -297,6 +308,8 @@ def _frequency_values(form: str, match: re.Match[str]) -> tuple | None:
         return (1, None, period, _unit(groups["unit"])) if period else None
     if form == "every_other":
         return (1, None, 2, _unit(groups["unit"]))
+    if form == "every_unit":
+        return (1, None, 1, _unit(groups["unit"]))
     if form == "adverb_alone":
         return (1, None, 1, _adverb_unit(groups["adverb"]))
     count = number(groups["n"])
@@ -325,11 +338,14 @@ def _frequency_score(text: str, start: int, end: int, form: str) -> float:
         return -1.0
     score = 1.0
     labels = _label_context(text, start)
-    if _FREQUENCY_LABEL.search(labels) or _COMBINED_LABEL.search(labels):
+    labelled = bool(_FREQUENCY_LABEL.search(labels) or _COMBINED_LABEL.search(labels))
+    if form == "days_per" and not (labelled or _MASSAGE.search(before)):
+        return -1.0  # a work week or a symptom's days, not sessions
+    if labelled:
         score += 2.0
     if _MASSAGE.search(before) or _MASSAGE.search(after):
         score += 1.0
-    if form == "adverb_alone":
+    if form in ("adverb_alone", "every_unit"):  # "weekly", "every week": a word, no count
         score -= 1.5
     return score
 

@@ -56,16 +56,9 @@ class SecondReader:
         """
         engine = self._loaded()
         page = image.convert("RGB")
-        words: list[Word] = []
-        unread = []
-        for box in self._lines(engine, page):
-            kept = _trusted_words(box, first or [], self._trust)
-            if kept is None:
-                unread.append(box)
-            else:
-                words.extend(kept)
-        words.extend(self._recognise(engine, page, unread))
-        ordered = rows_of_words(words)
+        kept, unread = trusted_lines(self._lines(engine, page), first or [], self._trust)
+        recognised = self._recognise(engine, page, unread)
+        ordered = rows_of_words(kept + without_repeats(recognised, kept))
         return OcrWords(words=ordered, confidence=mean_confidence(ordered))
 
     def _lines(self, engine: Any, page: Image.Image) -> list[Box]:
@@ -131,6 +124,41 @@ class SecondReader:
                 use_cls=False,
             )
         return self._engine
+
+
+def trusted_lines(
+    boxes: list[Box], first: list[Word], trust: float
+) -> tuple[list[Word], list[Box]]:
+    """The first reading's words kept for the lines it read surely, and the lines left.
+
+    PP-OCR's line boxes overlap where a line is cut in two; a word under both is kept
+    once (seen: "in 3 wks wks or sooner sooner" before this).
+    """
+    kept: list[Word] = []
+    taken: set[int] = set()
+    unread: list[Box] = []
+    for box in boxes:
+        trusted = _trusted_words(box, first, trust)
+        if trusted is None:
+            unread.append(box)
+            continue
+        kept.extend(w for w in trusted if id(w) not in taken)
+        taken.update(id(w) for w in trusted)
+    return kept, unread
+
+
+def without_repeats(recognised: list[Word], kept: list[Word]) -> list[Word]:
+    """Recognised words that do not stand on a kept word (an overlapping line box's)."""
+    return [w for w in recognised if not any(_stands_on(w, k) for k in kept)]
+
+
+def _stands_on(word: Word, other: Word) -> bool:
+    if word.bbox is None or other.bbox is None:
+        return False
+    middle_x = (word.bbox[0] + word.bbox[2]) / 2
+    middle_y = (word.bbox[1] + word.bbox[3]) / 2
+    left, top, right, bottom = other.bbox
+    return left <= middle_x <= right and top <= middle_y <= bottom
 
 
 def _trusted_words(box: Box, first: list[Word], trust: float) -> list[Word] | None:

@@ -77,6 +77,8 @@ def _reconcile_codes(merged: Extraction, second: Extraction, rules: RuleSettings
             continue
         if under is None:
             merged.codes.append(mention)
+        elif _cut_short(mention.code, under.code):
+            continue  # "Z00" where tesseract read "Z00. 2" faintly: the 2 lost, not wrong
         elif under.doubtful or not icd10.facts(under.code).exists:
             _settle(merged, f"diagnosis:{under.code}")
             merged.codes[merged.codes.index(under)] = mention
@@ -95,6 +97,12 @@ def _reconcile_codes(merged: Extraction, second: Extraction, rules: RuleSettings
         )
     ):
         _settle(merged, "diagnosis:unread")
+
+
+def _cut_short(code: str, longer: str) -> bool:
+    """``code`` is the start of ``longer``: a reading that lost the code's last characters."""
+    short, full = code.replace(".", ""), longer.replace(".", "")
+    return len(short) < len(full) and full.startswith(short)
 
 
 def _described_by(unread: Evidence, found: list[CodeMention]) -> bool:

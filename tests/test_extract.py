@@ -93,6 +93,18 @@ def test_code_evidence_keeps_written_text_and_box(nlp) -> None:
         ("Massage once a week for 3 months.", (1, None, 1, "wk"), (3, None, "mo")),
         ("Medical massage 2 days a week for 6 weeks", (2, None, 1, "wk"), (6, None, "wk")),
         ("Massage every week for 2 months", (1, None, 1, "wk"), (2, None, "mo")),
+        # OCR's specks and split letters: "n" read "ri", a dot after the number
+        (
+            "Referral Lo medical massage therapy 2/wk x6 moriths.",
+            (2, None, 1, "wk"),
+            (6, None, "mo"),
+        ),
+        (
+            "Referral to therapeutic massage 1x/week x 6 to 8. weeks.",
+            (1, None, 1, "wk"),
+            (6, 8, "wk"),
+        ),
+        ("Massage 2 tirnes per week, x3. months", (2, None, 1, "wk"), (3, None, "mo")),
         ("Works 5 days a week. Massage semi-weekly x 4 wks", (2, None, 1, "wk"), (4, None, "wk")),
         ("Massage 2 visits every week x 4 wks", (2, None, 1, "wk"), (4, None, "wk")),
         ("Pain worse every week. Recheck each month.", None, None),
@@ -467,3 +479,8 @@ def test_unit_word_repair_keeps_offsets_and_real_words() -> None:
     repaired = repair_unit_words(text)
     assert len(repaired) == len(text)
     assert repaired.endswith("6 months") and "open mouth" in repaired
+
+
+def test_an_rx_date_label_with_a_colon_misplaced_by_ocr(nlp) -> None:
+    text = "Massage Therapy Order\n.  DATE: OF ORDER August 9, 2026\nBIRTHDATE  Mar 9, 1962"
+    assert str(extract(nlp, _read(text)).rx_date) == "2026-08-09"

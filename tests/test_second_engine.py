@@ -124,6 +124,13 @@ def test_a_description_left_without_its_code_is_settled_by_the_code_read_beside_
     assert "diagnosis:unread" in reconcile(first, second, RULES).doubts
 
 
+def test_a_code_the_second_read_cut_short_does_not_replace_the_first() -> None:
+    """Tesseract read "Z00. 2" faintly; PP-OCR lost the 2 and read Z00, a header code."""
+    first = _faint("Z00.2")
+    merged = reconcile(first, Extraction(codes=[_mention("Z00", ROW)]), RULES)
+    assert [m.code for m in merged.codes] == ["Z00.2"] and merged.doubts == ["diagnosis:Z00.2"]
+
+
 def test_two_real_codes_read_differently_at_one_place_send_it_to_review() -> None:
     first = Extraction(codes=[_mention("S39.012A", ROW)])
     merged = reconcile(first, Extraction(codes=[_mention("S39.013A", ROW)]), RULES)

@@ -11,10 +11,12 @@ from datetime import date
 
 from pipeline.extract.patterns import DATE_RE, parse_date, respell_months
 
+# between a label's words, a colon or speck OCR put there: "DATE: OF ORDER"
+_GAP = r"[\s:.,]+"
 _RX_LABEL = re.compile(
-    r"(?:rx\s*date|date\s+of\s+(?:rx|prescription|order|referral|request)|order(?:ed)?\s+date|"
-    r"referral\s+date|date\s+(?:written|signed|ordered|prescribed)|prescribed\s+on|signed\s+on|"
-    r"signed|electronically\s+signed)\s*(?:on)?\s*[:\-]?\s*$",
+    rf"(?:rx\s*date|date{_GAP}of{_GAP}(?:rx|prescription|order|referral|request)|"
+    rf"order(?:ed)?{_GAP}date|referral{_GAP}date|date{_GAP}(?:written|signed|ordered|prescribed)|"
+    r"prescribed\s+on|signed\s+on|signed|electronically\s+signed)\s*(?:on)?\s*[:\-]?\s*$",
     re.IGNORECASE,
 )
 _SEEN_ON = re.compile(

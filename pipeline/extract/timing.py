@@ -93,6 +93,7 @@ DURATION = re.compile(
     rf"(?:(?P<lead>for|x|×|over|next|lasting|duration|through|thru|total of|up to|in|within|after)"
     r"\s*:?\s*(?:the\s+)?(?:next\s+|following\s+|a\s+period\s+of\s+)?)?"
     rf"(?P<v>\d{{1,3}}|{NUMBER}|a|an)(?:\s*(?:-|–|to|or)\s*(?P<vmax>\d{{1,3}}|{NUMBER}))?"
+    r"(?:[.,](?=\s))?"  # a speck OCR put after the number: "x3. months", "6 to 8. weeks"
     r"(?:\s*-\s*|\s*)"  # "a 6-week course", or OCR's "2-3-mo"
     r"(?P<unit>weeks?|wks?|wk\.|months?|mos?|mths?|days?|years?|yrs?|w(?=\b)|m(?=\b)|d(?=\b))\b"
     r"(?P<after>\s+(?:of|ago|old|post|prior|since)\b)?",
@@ -169,10 +170,20 @@ def repair_unit_words(text: str) -> str:
     return "".join(letters)
 
 
+# one letter that OCR split in two ("moriths"): the unit word is written over the pair
+# and the freed place left as a space, so that no offset moves
+_SPLIT_LETTERS = (("ri", "n"), ("rn", "m"), ("ni", "m"), ("vv", "w"))
+
+
 def _unit_word_nearest(word: str) -> str | None:
     lower = word.lower()
     if lower in _REAL_NEIGHBOURS:
         return None
+    for pair, letter in _SPLIT_LETTERS:
+        at = lower.find(pair)
+        joined = lower[:at] + letter + lower[at + 2 :]
+        if at >= 0 and _glued_unit(joined):
+            return joined + " "
     found = {
         unit
         for unit in _UNIT_WORDS
@@ -181,6 +192,14 @@ def _unit_word_nearest(word: str) -> str | None:
         and one_substitution_apart(lower[len(lower) - len(unit) :], unit)
     }
     return found.pop() if len(found) == 1 else None
+
+
+def _glued_unit(word: str) -> bool:
+    """A unit word itself, or one with a glued "x" or "per" before it ("xmonths")."""
+    return any(
+        word.endswith(unit) and _GLUED_BEFORE.fullmatch(word[: len(word) - len(unit)])
+        for unit in _UNIT_WORDS
+    )
 
 
 @dataclass(frozen=True)

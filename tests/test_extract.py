@@ -484,3 +484,16 @@ def test_unit_word_repair_keeps_offsets_and_real_words() -> None:
 def test_an_rx_date_label_with_a_colon_misplaced_by_ocr(nlp) -> None:
     text = "Massage Therapy Order\n.  DATE: OF ORDER August 9, 2026\nBIRTHDATE  Mar 9, 1962"
     assert str(extract(nlp, _read(text)).rx_date) == "2026-08-09"
+
+
+def test_a_fax_cover_sheets_date_is_the_day_it_was_sent(nlp) -> None:
+    cover = (
+        "FAX\nFrom:  Puget Sound Chiropractic\nPhone:  (360) 555-0106\nDate:  21-Nov-2026\n"
+        "Pages:  2\nConfidential: intended for the named recipient only.\n"
+    )
+    order = "Massage 2-3x/wk for 6 weeks\nDate;  2026-11-19\nIngrid Berg, PA-C"
+    assert str(extract(nlp, _read(cover + order)).rx_date) == "2026-11-19"
+    letterhead = (
+        "Puget Sound Chiropractic\nPhone 360-555-0106  Fax:  360-555-0107\nDate:  2026-11-19"
+    )
+    assert str(extract(nlp, _read(letterhead + "\nMassage 2x/wk")).rx_date) == "2026-11-19"

@@ -26,7 +26,7 @@ _SIGNED_ON = re.compile(r"\bsigned\b.*\bon\s*$", re.IGNORECASE)
 _VISIT_DATE = re.compile(
     r"(?:date\s+of\s+(?:service|visit)|visit\s+date|\bdos\b)\s*[:\-]?\s*$", re.I
 )
-_PLAIN_DATE_LABEL = re.compile(r"(?:^|\s)dated?\s*[:\-]?\s*$", re.IGNORECASE)
+_PLAIN_DATE_LABEL = re.compile(r"(?:^|\s)dated?\s*[:;\-]?\s*$", re.IGNORECASE)  # "Date;"
 _NOT_RX = re.compile(
     r"dob|d\.o\.b|birth|born|injur|\bdoi\b|accident|onset|expir|\bexp\b|valid|through|thru|"
     r"until|print|received|sent|fax|page\s*\d|from:|to:|\d{1,2}:\d\d|last\s+visit|appt|"
@@ -59,8 +59,34 @@ def prescription_dates(text: str) -> list[DateMention]:
         if opens_line:  # "Injured at work on\n2025-04-30", "Date of injury  Phone\n3/5/2025"
             before = _label_above(text, line_start) + before
         score = _score(before, line, match.start() / max(1, len(text)), opens_line)
+        if _on_cover_sheet(text, line_start):
+            score = min(score, _COVER_SHEET_SCORE)
         found.append(DateMention(value, match.start(), match.end(), score))
     return _recent(found)
+
+
+# a fax cover sheet's "Pages: 2" (or "# of pages") near a date: the day it was sent
+_PAGES_LINE = re.compile(r"^\W{0,3}(?:(?:#|no\.?|number)\s*of\s+)?pages?\s*[:;#.]", re.I | re.M)
+_COVER_SHEET_LINES = 2
+_COVER_SHEET_SCORE = 0.2  # below any label's: taken only where no other date is written
+
+
+def _on_cover_sheet(text: str, line_start: int) -> bool:
+    """The date's line stands within two lines of a cover sheet's page count.
+
+    A cover sheet's "Date: 21-Nov-2026" is labelled as plainly as the prescription's
+    own "Date: 2026-11-19" and comes first, so it won on the label alone; it is the
+    day the fax was sent, like a fax header's. (A letterhead's "Fax:" line is no
+    sign: letterheads stand above prescriptions' dates too.)
+    """
+    start = line_start
+    for _ in range(_COVER_SHEET_LINES):
+        start = text.rfind("\n", 0, max(0, start - 1)) + 1
+    end = line_start
+    for _ in range(_COVER_SHEET_LINES + 1):
+        found = text.find("\n", end + 1)
+        end = len(text) if found < 0 else found
+    return bool(_PAGES_LINE.search(text, start, end))
 
 
 def _recent(found: list[DateMention]) -> list[DateMention]:

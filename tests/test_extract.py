@@ -497,3 +497,23 @@ def test_a_fax_cover_sheets_date_is_the_day_it_was_sent(nlp) -> None:
         "Puget Sound Chiropractic\nPhone 360-555-0106  Fax:  360-555-0107\nDate:  2026-11-19"
     )
     assert str(extract(nlp, _read(letterhead + "\nMassage 2x/wk")).rx_date) == "2026-11-19"
+
+
+def test_a_last_name_with_a_particle_written_first(nlp) -> None:
+    text = "Rx\nPatient name: St. Clair, Farah\nBirth date:  04/09/1962\nMassage 2x/wk"
+    assert extract(nlp, _read(text)).patient.name == "Farah St. Clair"
+
+
+def test_a_sentence_after_patient_labels_no_one_below_it(nlp) -> None:
+    """The prescriber signing under "Patient reports ..." is not the patient, nor is the
+    plan ending the line above the birth date."""
+    text = (
+        "Snoqualmie Urgent Care\nHelen Nakamura, MD, Emma D'Angelo, ND\nPrescription\n"
+        "6/21/2026\nName Jalen Lundgren  Insurance carrier Aetna PPO\n"
+        "D.O.B. 1/29/1946  Subscriber ID EHA4901157221\nDx code(s)\n1. S83.232D\n"
+        "Patient reports neck pain x 6 months. CPT: 98941, 97124\nHelen Nakamura, MD\n"
+        "Provider NPI 1323729305"
+    )
+    found = extract(nlp, _read(text))
+    assert found.patient.name == "Jalen Lundgren"
+    assert found.prescriber.name == "Helen Nakamura"

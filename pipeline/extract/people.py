@@ -23,7 +23,7 @@ NAME = (
     rf"(?:{_NAME_WORD})(?:[ \t]+(?:{_INITIAL}|{_PARTICLE}[ \t]+{_NAME_WORD}|{_NAME_WORD})){{1,3}}"
 )
 LAST_FIRST = (
-    rf"(?P<last>{_NAME_WORD}(?:[\-\s](?:{_NAME_WORD}))?),\s*"
+    rf"(?P<last>(?:{_PARTICLE}[ \t]+)?{_NAME_WORD}(?:[\-\s](?:{_NAME_WORD}))?),\s*"
     rf"(?P<first>{_NAME_WORD}(?:\s+{_INITIAL}|\s+[A-Z]\b)?)"
 )
 CREDENTIALS = (
@@ -221,7 +221,8 @@ _PATIENT_IN_PROSE = re.compile(
 )
 _NAME_BEFORE_BIRTH = re.compile(
     rf"(?:(?P<last>{_NAME_WORD}(?:[\-\s]{_NAME_WORD})?),\s*(?P<first>{_NAME_WORD})|(?P<name>{NAME}))"
-    r"\s*[,(]?\s*(?:DOB|D\.O\.B|date\s+of\s+birth|born)\b",
+    # on the birth date's own line: "Aetna PPO" ending the line above a "D.O.B." is no name
+    r"[ \t]*[,(]?[ \t]*(?:DOB|D\.O\.B|date\s+of\s+birth|born)\b",
 )
 _DOB = re.compile(
     rf"(?:\bDOB|D\.\s?O\.\s?B\.?|date\s+of\s+birth|birth\.?\s*date|\bborn(?:\s+on)?)"
@@ -346,7 +347,15 @@ def _name_in_column_below(
     line_end = text.find("\n", label.end())
     if text[line_start : label.start()].strip() or line_end < 0:
         return None
-    return _name_after(text, line_end + 1)
+    if _PROSE.search(text, label.end(), line_end):
+        return None  # "Patient reports neck pain x 6 months.": a sentence, not a header row
+    below = _name_after(text, line_end + 1, with_credentials=True)
+    if below is None or below[3] is not None:
+        return None  # "Helen Nakamura, MD" below a sentence: the prescriber, not the patient
+    return below
+
+
+_PROSE = re.compile(r"[a-z]{3,}[ \t]+[a-z]{3,}[ \t]+[a-z]{3,}")  # three words of a sentence
 
 
 _DOB_BELOW = re.compile(

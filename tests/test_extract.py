@@ -261,6 +261,11 @@ def test_parties_and_payer(nlp) -> None:
         ),
         ("Patient .  Nadia MacLeod\nDate of birth  1979-07-17", "Nadia MacLeod", "1979-07-17"),
         ("Patient name:  Inés Kaur\nDOB:  sf  1951-08-21", "Inés Kaur", "1951-08-21"),
+        (
+            "Patient:  Gallagher, Ingrid\nBirth date:  _  02 October 1975",
+            "Ingrid Gallagher",
+            "1975-10-02",
+        ),
         # a form's header row, its garbled neighbours, the values in the row below
         (
             "|  PATIENT INFORMATION\nPatient  DOT  Se\nD'Angelo, Elijah  03-Oct-1998",

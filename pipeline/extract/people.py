@@ -226,8 +226,8 @@ _NAME_BEFORE_BIRTH = re.compile(
 )
 _DOB = re.compile(
     rf"(?:\bDOB|D\.\s?O\.\s?B\.?|date\s+of\s+birth|birth\.?\s*date|\bborn(?:\s+on)?)"
-    # "DOB:  sf  1951-08-21": a speck or two OCR put between the label and the date
-    rf"\s*[:;#\-]?\s*(?:\n\s*)?(?:[^\w\s]{{1,2}}\s+|[a-z]{{1,2}}\s+)?{DATE}",
+    # "DOB:  sf  1951-08-21", "Birth date:  _  02 October 1975": specks before the date
+    rf"\s*[:;#\-]?\s*(?:\n\s*)?(?:[^A-Za-z0-9\s]{{1,3}}\s+|[a-z]{{1,2}}\s+)?{DATE}",
     re.IGNORECASE,
 )
 _PRESCRIBER_LABEL = re.compile(

@@ -273,6 +273,7 @@ def test_parties_and_payer(nlp) -> None:
             None,
         ),
         ("Patient: Keisha St. Clair  DOB 1/2/1990", "Keisha St. Clair", "1990-01-02"),
+        ("Patientname = Hannah MacLeod\nDOB  Oct 20, 1952", "Hannah MacLeod", "1952-10-20"),
     ],
 )
 def test_patient_as_ocr_leaves_it(text, name, dob) -> None:

@@ -208,7 +208,7 @@ _NOT_NAME_WORDS = {
 }
 PATIENT_LABEL = re.compile(
     r"(?:patient(?:'s)?\s*(?:full\s+)?name|pt\.?\s*name|name\s+of\s+patient|patient|client(?:\s+name)?|"
-    r"member\s+name|insured)\s*[:;\-#]?\s*|(?:\bre|\bname)\s*:\s*|(?m:^re\b\.?\s+)"
+    r"member\s+name|insured)\s*[:;\-#=]?\s*|(?:\bre|\bname)\s*:\s*|(?m:^re\b\.?\s+)"
     r"|(?:(?m:^)|(?<=  ))(?:name|pt)\b\.?\s*"
     # a label's word with one letter misread ("Pationt name", "Clieut:"): labels only
     rf"|\b(?:{one_letter_off('patient')}|{one_letter_off('client')})(?:\s+name\b|\s*:)\s*",

@@ -523,3 +523,11 @@ def test_a_sentence_after_patient_labels_no_one_below_it(nlp) -> None:
     found = extract(nlp, _read(text))
     assert found.patient.name == "Jalen Lundgren"
     assert found.prescriber.name == "Helen Nakamura"
+
+
+def test_a_speck_line_between_a_date_and_its_label_is_passed_over(nlp) -> None:
+    text = (
+        "MASSAGE THERAPY ORDER\nPayer\n|Group #\n10/13/2026\nDx: S33.6XXA\n"
+        "REFERRING PROVIDER\nSignature  Date\ni\n17-May-2027."
+    )
+    assert str(extract(nlp, _read(text)).rx_date) == "2027-05-17"

@@ -126,18 +126,22 @@ def _score(before: str, line: str, position: float, opens_line: bool) -> float:
     return 0.3
 
 
-def _label_above(text: str, line_start: int) -> str:
+def _label_above(text: str, line_start: int, skip_speck: bool = True) -> str:
     """What labels a date that opens its line, from the line above.
 
     A sentence that breaks off before the date ("... Injured at work on") labels it, and
     so does a form's row of labels with the values in the row below ("Date of injury
     Phone" over "March 5, 2025"). A heading ("Order for Medical Massage") labels
     nothing it is not (no Rx, injury or birth words), so a letter's date line still
-    counts as one.
+    counts as one. A line of one or two specks between them ("Signature  Date" / "i" /
+    "17-May-2027", a signature's stroke read as a letter) is passed over.
     """
     if line_start == 0:
         return ""
-    above = text[text.rfind("\n", 0, line_start - 1) + 1 : line_start - 1].rstrip()
+    above_start = text.rfind("\n", 0, line_start - 1) + 1
+    above = text[above_start : line_start - 1].rstrip()
+    if skip_speck and len(above.strip()) <= 2 and above_start > 0:
+        return _label_above(text, above_start, skip_speck=False)
     if _BREAKS_OFF.search(above):
         return above + " "
     if above and len(above) <= 80 and not re.search(r"\d", above):

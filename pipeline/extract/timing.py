@@ -81,7 +81,6 @@ _ABBREVIATIONS = {
     "qod": (1, 2, "d"),
     "qm": (1, 1, "mo"),
     "semiweekly": (2, 1, "wk"),
-    "semi-weekly": (2, 1, "wk"),
 }
 # what may not follow "2x6" is looked for on its own line: "2 x 10" above "6 sessions"
 SHORTHAND = re.compile(
@@ -181,8 +180,10 @@ def _unit_word_nearest(word: str) -> str | None:
         return None
     for pair, letter in _SPLIT_LETTERS:
         at = lower.find(pair)
+        if at < 0:
+            continue
         joined = lower[:at] + letter + lower[at + 2 :]
-        if at >= 0 and _glued_unit(joined):
+        if _glued_unit(joined):
             return joined + " "
     found = {
         unit
@@ -319,7 +320,7 @@ def _overlaps(match: re.Match[str], spans: list[tuple[int, int]]) -> bool:
 def _frequency_values(form: str, match: re.Match[str]) -> tuple | None:
     groups = match.groupdict()
     if form == "abbreviation":
-        key = re.sub(r"[\s.]", "", groups["abbr"].lower())
+        key = re.sub(r"[\s.\-]", "", groups["abbr"].lower())
         count, period, unit = _ABBREVIATIONS.get(key, (0, 0, ""))
         return (count, None, period, unit) if count else None
     if form == "every_n":

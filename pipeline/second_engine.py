@@ -10,16 +10,19 @@ readings may never add up to an acceptance that either one contradicts.
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from models.config import RuleSettings
 from models.document import ReadDocument
 from models.extraction import CodeMention, Extraction
-from models.referral import Evidence
+from models.referral import Evidence, Patient, Prescriber
 from pipeline import icd10
 from pipeline.read import ReadResult
 from pipeline.read.ppocr import SecondReader
 from pipeline.read.tesseract import OcrError
 
 ENGINE_CONFLICT = "engines-disagree"
+PartyT = TypeVar("PartyT", Patient, Prescriber)
 _TIMING_FIELDS = ("frequency", "duration", "visits")
 
 
@@ -233,16 +236,14 @@ def _fill_parties(merged: Extraction, second: Extraction) -> None:
     patient likewise keeps a date of birth.
     """
     if merged.prescriber.name is None and second.prescriber.name is not None:
-        kept = {k: v for k, v in merged.prescriber.model_dump().items() if v is not None}
-        merged.prescriber = second.prescriber.model_copy(update=kept)  # the name, and gaps
+        merged.prescriber = _completed(merged.prescriber, second.prescriber)
         for key in ("prescriber.name", "prescriber.npi"):
             if key in second.evidence and key not in merged.evidence:
                 merged.evidence[key] = second.evidence[key]
     elif merged.prescriber.npi is None and second.prescriber.npi is not None:
         merged.prescriber = merged.prescriber.model_copy(update={"npi": second.prescriber.npi})
     if merged.patient.name is None and second.patient.name is not None:
-        kept = {k: v for k, v in merged.patient.model_dump().items() if v is not None}
-        merged.patient = second.patient.model_copy(update=kept)
+        merged.patient = _completed(merged.patient, second.patient)
     elif merged.patient.dob is None and second.patient.dob is not None:
         merged.patient = merged.patient.model_copy(update={"dob": second.patient.dob})
     if merged.rx_date is None:
@@ -250,6 +251,12 @@ def _fill_parties(merged: Extraction, second: Extraction) -> None:
     if merged.payer.name is None and second.payer.name is not None:
         merged.payer = second.payer
         merged.preauth_required = second.preauth_required
+
+
+def _completed(mine: PartyT, theirs: PartyT) -> PartyT:
+    """The second reading's person with every field the first reading had kept."""
+    kept = {k: v for k, v in mine.model_dump().items() if v is not None}
+    return theirs.model_copy(update=kept)
 
 
 def _settle(merged: Extraction, doubt: str) -> None:

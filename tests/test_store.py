@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import multiprocessing
 import subprocess
 import sys
 import threading
@@ -196,6 +197,28 @@ def test_sqlite_runs_in_wal_mode_with_foreign_keys(tmp_path) -> None:
             assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 1000
         assert store.backend == "sqlite"
         assert store.health()
+
+
+def _open_with_the_others(url: str, ready: multiprocessing.synchronize.Barrier) -> None:
+    ready.wait(timeout=30)
+    Store.open(url).close()
+
+
+def test_processes_creating_one_sqlite_file_at_the_same_moment_all_open_it(tmp_path) -> None:
+    """Switching a new file to WAL does not wait for another process's lock (engine.py):
+    without the retry, about one process in six here failed with "database is locked"."""
+    fork = multiprocessing.get_context("fork")
+    for round_ in range(20):
+        url = sqlite_url(tmp_path / str(round_) / "referrals.sqlite3")
+        ready = fork.Barrier(2)
+        starts = [fork.Process(target=_open_with_the_others, args=(url, ready)) for _ in range(2)]
+        for process in starts:
+            process.start()
+        for process in starts:
+            process.join(timeout=60)
+        assert [process.exitcode for process in starts] == [0, 0], f"round {round_}"
+        with Store(url) as store:
+            assert migrate.current(store.engine) == "0001_initial"
 
 
 def test_processes_starting_together_migrate_once(url: str) -> None:

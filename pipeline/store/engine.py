@@ -7,13 +7,27 @@ turned off so that we emit ``BEGIN`` ourselves: write transactions start with
 ``BEGIN IMMEDIATE`` and take the write lock up front, which the busy timeout can wait
 for; a deferred transaction that reads first and writes later can instead fail at once
 with "database is locked" when another writer got in between.
+
+Switching a new file to WAL is the one place where SQLite does not wait: it takes the
+exclusive lock once and gives up at once if another process holds any lock, so two
+processes creating the same database together (the service and a CLI command started
+at the same moment) failed with "database is locked" about one time in six. That switch
+is retried for as long as the busy timeout; once the file is in WAL it stays there and
+the switch is skipped.
 """
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 from sqlalchemy import URL, Connection, Engine, create_engine, event, make_url
+from tenacity import (
+    retry,
+    retry_if_exception,
+    stop_after_delay,
+    wait_random_exponential,
+)
 
 BUSY_TIMEOUT_MS = 30_000
 WRITE = "referrals_write"  # execution option: this connection's transaction will write
@@ -55,10 +69,26 @@ def _sqlite_connect(dbapi_connection, _record) -> None:
     dbapi_connection.isolation_level = None  # autocommit at the driver; see _sqlite_begin
     cursor = dbapi_connection.cursor()
     cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-    cursor.execute("PRAGMA journal_mode = WAL")
+    _use_wal(cursor)
     cursor.execute("PRAGMA synchronous = NORMAL")  # durable enough with WAL, much faster
     cursor.execute("PRAGMA foreign_keys = ON")
     cursor.close()
+
+
+def _locked(error: BaseException) -> bool:
+    return isinstance(error, sqlite3.OperationalError) and "locked" in str(error)
+
+
+@retry(
+    retry=retry_if_exception(_locked),
+    wait=wait_random_exponential(multiplier=0.01, max=0.5),
+    stop=stop_after_delay(BUSY_TIMEOUT_MS / 1000),
+    reraise=True,
+)
+def _use_wal(cursor: sqlite3.Cursor) -> None:
+    """WAL mode, waiting for a switch that another process's lock refused (see module doc)."""
+    if cursor.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+        cursor.execute("PRAGMA journal_mode = WAL")
 
 
 def _sqlite_begin(connection: Connection) -> None:

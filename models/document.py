@@ -25,6 +25,11 @@ class Word(BaseModel):
     bbox: BBox | None = None
     confidence: float | None = None
     line: int = 0
+    letters: tuple[float, ...] | None = Field(
+        default=None,
+        description="each letter's confidence, where the engine gives one (PP-OCR); a value "
+        "is then doubted only for the letters that decide it",
+    )
 
 
 class PageProblem(StrEnum):

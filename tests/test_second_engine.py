@@ -15,6 +15,8 @@ from models.config import RuleSettings
 from models.document import PageText, ReadDocument, Word
 from models.extraction import CodeMention, Extraction
 from models.referral import Evidence, Frequency, Patient, Prescriber, Source
+from pipeline.extract import build_nlp, extract
+from pipeline.extract.timing import faint_letters_decide_nothing
 from pipeline.process import Pipeline
 from pipeline.read import ReadResult
 from pipeline.read.ppocr import SecondReader, trusted_lines, without_repeats
@@ -43,6 +45,8 @@ def test_the_second_engine_reads_handwritten_codes_with_boxes_on_the_page(settin
     left, top, right, bottom = words["S39.012A"].bbox
     assert 220 < left < right < 1500 and 180 < top < bottom < 360  # first line, page pixels
     assert all(0 <= w.confidence <= 1 for w in reading.words)
+    assert all(len(w.letters) == len(w.text) for w in reading.words)
+    assert all(w.confidence == min(w.letters) for w in reading.words)  # its least sure letter
     lines = {w.line for w in reading.words}
     assert len(lines) == 2  # rows rebuilt from the boxes
 
@@ -360,3 +364,58 @@ def test_no_second_reading_when_a_surely_read_code_keeps_it_in_review(settings) 
     assert not pipeline._wants_second_engine(read, sure, referral)
     faint = _faint("M25.51")  # read faintly: the second reading may show another code
     assert pipeline._wants_second_engine(read, faint, pipeline._decide(document, faint))
+
+
+def _second_engine_line(*words: tuple[str, tuple[float, ...] | None]) -> ReadDocument:
+    """One line as PP-OCR gives it: each word with its letters' scores (None: a word score)."""
+    read = []
+    for i, (text, letters) in enumerate(words):
+        confidence = min(letters) if letters else 0.5
+        box = (100.0 + 200 * i, 100.0, 280.0 + 200 * i, 150.0)
+        read.append(Word(text=text, bbox=box, confidence=confidence, letters=letters))
+    page = PageText(number=1, method="ocr", words=read)
+    return ReadDocument(source=Source(path="t", sha256=None, media_type=None), pages=[page])
+
+
+def _strict_extraction(settings, document: ReadDocument) -> Extraction:
+    ocr = settings.ocr
+    strict = ocr.model_copy(update={"field_word_confidence": ocr.second_reader_word_confidence})
+    return extract(build_nlp(settings.payers, strict), document)
+
+
+SURE = 0.95
+
+
+def test_a_faint_letter_that_cannot_change_the_value_is_no_doubt(settings) -> None:
+    months = (SURE, SURE, SURE, SURE, 0.51, SURE)  # "montks": the k read at 0.51
+    document = _second_engine_line(
+        ("Duration:", (SURE,) * 9), ("x", (SURE,)), ("one", (SURE,) * 3), ("montks", months)
+    )
+    extraction = _strict_extraction(settings, document)
+    assert (extraction.duration.value, extraction.duration.unit) == (1.0, "mo")
+    assert "duration" not in extraction.doubts
+
+
+def test_a_faint_digit_or_a_faint_word_without_letter_scores_stays_doubted(settings) -> None:
+    faint_digit = _second_engine_line(
+        ("Duration:", (SURE,) * 9), ("x", (SURE,)), ("3", (0.5,)), ("months", (SURE,) * 6)
+    )
+    word_score_only = _second_engine_line(
+        ("Duration:", (SURE,) * 9), ("x", (SURE,)), ("one", (SURE,) * 3), ("montks", None)
+    )
+    for document in (faint_digit, word_score_only):
+        extraction = _strict_extraction(settings, document)
+        assert extraction.duration is not None and "duration" in extraction.doubts
+
+
+def test_which_faint_letters_decide_a_value() -> None:
+    weekly, one_month = (3, None, 1, "wk"), (1.0, None, "mo")
+    assert faint_letters_decide_nothing("frequency", "3 times perweek", [12], weekly)
+    assert faint_letters_decide_nothing("duration", "x one montks", [3, 10], one_month)
+    assert faint_letters_decide_nothing("duration", "6 wks", [2], (6.0, None, "wk"))
+    assert not faint_letters_decide_nothing("duration", "12 wks", [1], (12.0, None, "wk"))
+    assert not faint_letters_decide_nothing("frequency", "1-2x/wk", [1], (1, 2, 1, "wk"))
+    assert not faint_letters_decide_nothing("frequency", "3 times perweek", [0], weekly)
+    # three faint letters, or a text that means nothing without its label, stay doubted
+    assert not faint_letters_decide_nothing("duration", "x one montks", [3, 9, 10], one_month)
+    assert not faint_letters_decide_nothing("duration", "2x6", [1], (6.0, None, "wk"))

@@ -163,12 +163,24 @@ class TimingComponent:
         if evidence is not None:
             extraction.evidence[field] = evidence
         faint = _doubtful(layout, mention.start, mention.end, self.threshold)
+        if faint and not (conflict or cut):
+            faint = not self._faintness_harmless(layout, doc.text, mention, field)
         if cut:
             extraction.cut_ranges.append(field)
         if conflict or cut or faint:
             extraction.doubts.append(field)
         if faint and not (conflict or cut) and evidence is not None:
             extraction.unsure[field] = evidence
+
+    def _faintness_harmless(
+        self, layout: Layout, text: str, mention: timing.Mention, field: str
+    ) -> bool:
+        """The letters read faintly are none that could change the value (PP-OCR only)."""
+        faint = layout.faint_letters(mention.start, mention.end, self.threshold)
+        written = text[mention.start : mention.end]
+        return faint is not None and timing.faint_letters_decide_nothing(
+            field, written, faint, mention.values
+        )
 
 
 class PartiesComponent:

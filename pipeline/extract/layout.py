@@ -93,6 +93,26 @@ class Layout:
             )
         return Evidence(page=page, text=self.text[start:end], bbox=bbox)
 
+    def faint_letters(self, start: int, end: int, threshold: float) -> list[int] | None:
+        """Where in ``[start, end)`` the letters read below ``threshold`` stand.
+
+        None when a word read below it has no letter scores (tesseract gives a word's
+        only), so which of its letters are unsure is not known.
+        """
+        faint: list[int] = []
+        for placed in self.words_in(start, end):
+            word = placed.word
+            if word.confidence is None or word.confidence >= threshold:
+                continue
+            if word.letters is None or len(word.letters) != len(word.text):
+                return None
+            faint.extend(
+                placed.start + i - start
+                for i, score in enumerate(word.letters)
+                if score < threshold and start <= placed.start + i < end
+            )
+        return faint
+
     def min_confidence(self, start: int, end: int) -> float | None:
         """The lowest OCR confidence among the words of a match (None for text layers)."""
         values = [w.word.confidence for w in self.words_in(start, end)]

@@ -278,6 +278,55 @@ _DANGLING_RANGE = re.compile(
 )
 
 
+# what a faintly read letter might really have been: another letter, a digit, a space,
+# or nothing (a speck read as a letter)
+_LETTER_STANDS_IN = (*"abcdefghijklmnopqrstuvwxyz0123456789 ", "")
+_MOST_FAINT_LETTERS = 2
+
+
+def faint_letters_decide_nothing(field: str, written: str, faint: list[int], values: tuple) -> bool:
+    """Whether the value read from ``written`` stays ``values`` whatever its faint letters are.
+
+    PP-OCR scores each letter; "x one montks" is doubted for its "k" (0.51), yet no
+    letter there makes it anything but one month, while a faint "1" in "12 wks" or "-" in
+    "1-2x/wk" could. Each faint letter (two together at most; more stay doubted) is
+    replaced by every letter, digit, a space and nothing (a speck read as a letter), and
+    the text read again with its units repaired as on the page: one other value among
+    those readings and the doubt stands. A replacement that reads as no value at all
+    changes nothing ("6 ?ks" is weeks or nothing). A text that means nothing alone (the
+    "2x6" shorthand takes its meaning from its label) stays doubted.
+    """
+    if not faint or len(faint) > _MOST_FAINT_LETTERS or _value_alone(field, written) != values:
+        return False
+    letters = list(written)
+    for stand_ins in _combinations(len(faint)):
+        for position, letter in zip(faint, stand_ins, strict=True):
+            letters[position] = letter
+        read = _value_alone(field, "".join(letters))
+        if read is not None and read != values:
+            return False
+    return True
+
+
+def _combinations(count: int) -> list[tuple[str, ...]]:
+    if count == 1:
+        return [(a,) for a in _LETTER_STANDS_IN]
+    return [(a, b) for a in _LETTER_STANDS_IN for b in _LETTER_STANDS_IN]
+
+
+def _value_alone(field: str, written: str) -> tuple | None:
+    """The value of the longest mention found in ``written`` read alone (None: none)."""
+    spelled = repair_unit_words(written)
+    if field == "frequency":
+        found = frequencies(spelled)
+    elif field == "duration":
+        found = durations(spelled, [])
+    else:
+        found = visit_counts(spelled)
+    longest = max(found, key=lambda m: m.end - m.start, default=None)
+    return longest.values if longest is not None else None
+
+
 def lost_range_start(text: str, start: int) -> bool:
     """Whether a value stands after a range word with no number before it ("x to 3 mos").
 

@@ -219,8 +219,8 @@ def _word(letters: list[tuple[str, int, float]], cell: float, crop_box: Box) -> 
         float(bottom),
     )
     text = "".join(letter for letter, _, _ in letters)
-    confidence = round(min(score for _, _, score in letters), 4)
-    return [Word(text=text, bbox=bbox, confidence=confidence)]
+    scores = tuple(round(score, 4) for _, _, score in letters)
+    return [Word(text=text, bbox=bbox, confidence=min(scores), letters=scores)]
 
 
 def _bounds(points: list[list[float]]) -> Box:

@@ -112,7 +112,7 @@ def _page_row(document_id: int, page: PageText, image_path: str | None) -> PageR
         height=page.height,
         rotation=page.rotation,
         confidence=page.confidence,
-        words=[word.model_dump(mode="json") for word in page.words],
+        words=[word.model_dump(mode="json", exclude={"letters"}) for word in page.words],
         problem=page.problem.value if page.problem else None,
         image_path=image_path,
     )

@@ -187,6 +187,12 @@ def test_code_evidence_keeps_written_text_and_box(nlp) -> None:
             (2, None, 1, "wk"),
             (8, None, "wk"),
         ),
+        (  # PP-OCR reads a crossed box as a Greek letter and an empty one as nothing
+            "Frequency α1x/week 2x/week 3x/week 1-2x/week other:\n"
+            "Dur\n4 weeks 6 weeks 8 weeks 12 weeks βother: x3 months.",
+            (1, None, 1, "wk"),
+            (3, None, "mo"),
+        ),
         ("Freq/Dur |-2x/week for 4 Weeks", (1, 2, 1, "wk"), (4, None, "wk")),  # only 1-2
         (  # a text layer's tick drawn over the end of the row's label
             "FREQUENCYX: 1x/week  2x/week  3x/week  1-2x/week  Other:\n"

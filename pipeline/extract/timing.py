@@ -495,9 +495,11 @@ _BOX = re.compile(r"[\[\]()☐☑☒□■|]")
 _WRITE_IN = re.compile(r"\bother[ \t]*[:;.]?[ \t]*(?:[-–_][ \t]*)?\Z", re.I)
 # a ticked box as OCR reads it among printed options: "[]12 weeks Dd 8 weeks"
 _TICK_READ_AS = re.compile(r"(?<![\w/])(?:Dd|Bd|Kd|&|®)\s*$")
-# a ticked box: "[X]", "[Xl" and "[XI]" (its side read as a letter), "OX" (a round box)
+# a ticked box: "[X]", "[Xl" and "[XI]" (its side read as a letter), "OX" (a round box);
+# PP-OCR reads a crossed box as "α" or "β" ("α1x/week", "βother: x3 months") and an
+# empty one as nothing
 _CHECKED = re.compile(
-    r"(?:\[\s*[xX✓✔]\s*[\]|)JlI1]{0,2}|\(\s*[xX]\s*[\])J|]?|[☒☑✓✔]|(?<![\w/])O?[xX]J?)"
+    r"(?:\[\s*[xX✓✔]\s*[\]|)JlI1]{0,2}|\(\s*[xX]\s*[\])J|]?|[☒☑✓✔αβ]|(?<![\w/])O?[xX]J?)"
     r"\s*(?:other\s*:?\s*)?$",
     re.IGNORECASE,
 )

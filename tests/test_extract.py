@@ -474,6 +474,13 @@ def test_a_faint_code_with_its_whole_description_beside_it_is_settled(nlp) -> No
     assert extract(nlp, _read(described, confidence=0.2)).doubts == []
     shortened = "S46.219A: strain of muscle, fascia and tendon of other parts of biceps"
     assert extract(nlp, _read(shortened, confidence=0.2)).doubts == ["diagnosis:S46.219A"]
+    wrapped = (  # the description wrapped onto the next line, a scan's "$" for "S"
+        "ASSESSMENT\n$46219A: strain of muscle, fascia and tendon of other parts of biceps,"
+        " unspecified\narm, initial encounter\nPLAN"
+    )
+    assert extract(nlp, _read(wrapped, confidence=0.2)).doubts == []
+    cut = wrapped.replace("initial encounter", "initial")  # no whole description: no settling
+    assert extract(nlp, _read(cut, confidence=0.2)).doubts == ["diagnosis:S46.219A"]
 
 
 def test_a_hyphenated_claim_number_is_not_an_unread_code(nlp) -> None:

@@ -297,17 +297,28 @@ def described_without_code(text: str, found: list[FoundCode]) -> list[tuple[int,
 
 
 def described_beside(text: str, found: FoundCode) -> bool:
-    """Whether the code's whole official description follows it on its line.
+    """Whether the code's whole official description follows it, on its line or wrapped.
 
     "Z00.01: Encounter for general adult medical examination with abnormal findings":
     the description was read too, and it names this code alone, so a faint or
-    ambiguous reading of the code is settled by it. A shortened description (siblings
-    share its words) settles nothing.
+    ambiguous reading of the code is settled by it. A long description may wrap onto
+    the next line ("...biceps, unspecified\narm, initial encounter"). A shortened
+    description (siblings share its words) settles nothing.
     """
     line_end = text.find("\n", found.end)
-    rest = text[found.end : line_end if line_end >= 0 else len(text)]
-    written = re.split(r"\s{2,}|;|\|", rest.lstrip(" :-–—|.)"))[0]
-    return found.code.replace(".", "") in icd10.codes_described_as(written)
+    if line_end < 0:
+        line_end = len(text)
+    next_end = text.find("\n", line_end + 1)
+    wrapped = text[found.end : next_end if next_end >= 0 else len(text)].replace("\n", " ")
+    code = found.code.replace(".", "")
+    return any(
+        code in icd10.codes_described_as(_description_written(rest))
+        for rest in (text[found.end : line_end], wrapped)
+    )
+
+
+def _description_written(rest: str) -> str:
+    return re.split(r"\s{2,}|;|\|", rest.lstrip(" :-–—|.)"))[0]
 
 
 def _covered(described: tuple[str, ...], listed: set[str]) -> bool:

@@ -483,6 +483,21 @@ def test_a_faint_code_with_its_whole_description_beside_it_is_settled(nlp) -> No
     assert extract(nlp, _read(cut, confidence=0.2)).doubts == ["diagnosis:S46.219A"]
 
 
+@pytest.mark.parametrize(
+    ("text", "doubted"),
+    [
+        ("Assessment/Plan\nS33 ,OXXD, M54\nPlan:", ["diagnosis:S33"]),  # S33.9XXD split
+        ("DX: G56.O% M54.50", ["diagnosis:G56"]),  # G56.01, its end garbled
+        ("Dx: R53.82, S16-IXAD", ["diagnosis:S16"]),
+        ("Dx: M54, 2x/week", []),  # a header code, then the frequency: nothing lost
+        ("Dx: M54.5 - 12 visits", []),
+        ("Dx: S39.012A, 9XXD", []),  # a billable code has no end to lose
+    ],
+)
+def test_a_header_code_before_what_looks_like_its_lost_end_is_doubted(nlp, text, doubted):
+    assert extract(nlp, _read(text)).doubts == doubted
+
+
 def test_a_hyphenated_claim_number_is_not_an_unread_code(nlp) -> None:
     found = extract(nlp, _read("Dx: S83.8X1D\nGEICO PIP, claim # 773-844188."))
     assert [c.code for c in found.codes] == ["S83.8X1D"] and found.doubts == []

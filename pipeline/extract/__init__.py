@@ -98,7 +98,7 @@ class CodesComponent:
             if evidence is None:
                 continue
             faint = _doubtful(layout, found.start, found.end, self.threshold)
-            doubtful = found.ambiguous or faint
+            doubtful = found.ambiguous or faint or codes.tail_split_off(doc.text, found)
             if doubtful and codes.described_beside(doc.text, found):
                 faint = doubtful = False  # its whole official description stands beside it
             extraction.codes.append(

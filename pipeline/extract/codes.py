@@ -296,6 +296,24 @@ def described_without_code(text: str, found: list[FoundCode]) -> list[tuple[int,
     return missing
 
 
+# what follows a code whose end OCR split off: ".O%", " ,OXXD", "-IXAD" (a tail of digits,
+# O/I/l read for 0/1, the placeholder X, perhaps a 7th character), not another code
+_SPLIT_TAIL = re.compile(r"[ ]?[.,\-](?P<tail>[0-9OoIl|Xx]{1,3}[0-9A-Za-z%]{0,2})(?=[\s,;)]|$)")
+
+
+def tail_split_off(text: str, found: FoundCode) -> bool:
+    """Whether a header code ("S33", "G56") stands before what looks like its lost end.
+
+    (Seen: "S33 ,OXXD" for S33.9XXD, "G56.O%" for G56.01.) The header code is real but
+    not what was written, so it is doubted, and a second reading of the whole code at
+    its place may replace it; a billable code has nothing left to lose.
+    """
+    match = _SPLIT_TAIL.match(text, found.end)
+    if match is None or not re.search(r"[0-9XO]", match.group("tail")):
+        return False
+    return not icd10.facts(found.code).billable
+
+
 def described_beside(text: str, found: FoundCode) -> bool:
     """Whether the code's whole official description follows it, on its line or wrapped.
 

@@ -77,6 +77,8 @@ def _reconcile_codes(merged: Extraction, second: Extraction, rules: RuleSettings
         if faint:
             if under is None:
                 faint_only.append(mention)
+            elif _wrong_or_incomplete(merged, under) and _may_replace(mention, under):
+                _replace_faintly(merged, under, mention, second)
             continue
         if under is None:
             merged.codes.append(mention)
@@ -100,6 +102,33 @@ def _reconcile_codes(merged: Extraction, second: Extraction, rules: RuleSettings
         )
     ):
         _settle(merged, "diagnosis:unread")
+
+
+def _wrong_or_incomplete(merged: Extraction, under: CodeMention) -> bool:
+    """A first reading that is no code at all, or doubted for more than faintness."""
+    if not icd10.facts(under.code).exists:
+        return True
+    return under.doubtful and f"diagnosis:{under.code}" not in merged.unsure
+
+
+def _may_replace(mention: CodeMention, under: CodeMention) -> bool:
+    return icd10.facts(mention.code).billable and not _cut_short(mention.code, under.code)
+
+
+def _replace_faintly(
+    merged: Extraction, under: CodeMention, mention: CodeMention, second: Extraction
+) -> None:
+    """A faint real code where tesseract read none ("M5u.50", "G56.O%") takes its place,
+    doubted: the referral stays in review unless tesseract, reading that spot alone,
+    gives the same code (``pipeline.process``), as for a faint frequency or duration.
+    """
+    old, new = f"diagnosis:{under.code}", f"diagnosis:{mention.code}"
+    merged.doubts = [d for d in merged.doubts if d != old]
+    merged.unsure.pop(old, None)
+    merged.codes[merged.codes.index(under)] = mention.model_copy(update={"doubtful": True})
+    _doubt(merged, new)
+    merged.unsure[new] = second.unsure[new]
+    merged.second_engine_only.append(new)
 
 
 def _cut_short(code: str, longer: str) -> bool:

@@ -181,6 +181,26 @@ def test_a_faint_reimbursable_code_keeps_a_referral_from_rejection(settings) -> 
     assert not_reimbursable.doubts == []
 
 
+def test_a_faint_real_code_takes_the_place_of_no_code_doubted_and_to_be_reread() -> None:
+    first = _faint("M5U.50")  # tesseract's "M5u.50": no such code
+    merged = reconcile(first, _faint("M54.50"), RULES)
+    assert [(m.code, m.doubtful) for m in merged.codes] == [("M54.50", True)]
+    assert merged.doubts == ["diagnosis:M54.50"]
+    assert merged.second_engine_only == ["diagnosis:M54.50"]  # tesseract reads its spot
+    split = Extraction(codes=[_mention("G56", ROW, doubtful=True)], doubts=["diagnosis:G56"])
+    assert [m.code for m in reconcile(split, _faint("G56.01"), RULES).codes] == ["G56.01"]
+
+
+def test_a_faint_code_does_not_replace_a_real_one_or_replace_with_a_header() -> None:
+    sure = Extraction(codes=[_mention("M54.50", ROW)])
+    assert [m.code for m in reconcile(sure, _faint("M54.59"), RULES).codes] == ["M54.50"]
+    faint_real = _faint("S39.012A")  # faint but real: tesseract's reading, read again, stays
+    kept = reconcile(faint_real, _faint("S39.011A"), RULES)
+    assert [m.code for m in kept.codes] == ["S39.012A"]
+    header = reconcile(_faint("M74.M"), _faint("M79.1"), RULES)  # a header: likely cut short
+    assert [m.code for m in header.codes] == ["M74.M"]
+
+
 def test_two_engines_reading_the_same_code_faintly_settle_it() -> None:
     merged = reconcile(_faint("S16.1XXA"), _faint("S16.1XXA"), RULES)
     assert merged.doubts == [] and not merged.codes[0].doubtful

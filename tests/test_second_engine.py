@@ -423,9 +423,16 @@ def test_a_faint_digit_or_a_faint_word_without_letter_scores_stays_doubted(setti
     word_score_only = _second_engine_line(
         ("Duration:", (SURE,) * 9), ("x", (SURE,)), ("one", (SURE,) * 3), ("montks", None)
     )
-    for document in (faint_digit, word_score_only):
+    lost_range_start = _second_engine_line(  # "2-3 times per week" with its 2 lost
+        ("Frequency:", (SURE,) * 10),
+        ("-3", (0.58, SURE)),
+        ("times", (SURE,) * 5),
+        ("perweek", (SURE, SURE, SURE, SURE, 0.54, SURE, SURE)),
+    )
+    for document in (faint_digit, word_score_only, lost_range_start):
         extraction = _strict_extraction(settings, document)
-        assert extraction.duration is not None and "duration" in extraction.doubts
+        value = extraction.duration or extraction.frequency
+        assert value is not None and {"duration", "frequency"} & set(extraction.doubts)
 
 
 def test_which_faint_letters_decide_a_value() -> None:

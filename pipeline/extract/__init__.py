@@ -175,9 +175,14 @@ class TimingComponent:
     def _faintness_harmless(
         self, layout: Layout, text: str, mention: timing.Mention, field: str
     ) -> bool:
-        """The letters read faintly are none that could change the value (PP-OCR only)."""
-        faint = layout.faint_letters(mention.start, mention.end, self.threshold)
-        written = text[mention.start : mention.end]
+        """The letters read faintly are none that could change the value (PP-OCR only).
+
+        The whole words are weighed: a faint "-" glued to the "3" of "-3 times perweek" is
+        where a range's first number was lost (seen; "2-3 times per week" was written).
+        """
+        start, end = layout.whole_words(mention.start, mention.end)
+        faint = layout.faint_letters(start, end, self.threshold)
+        written = text[start:end]
         return faint is not None and timing.faint_letters_decide_nothing(
             field, written, faint, mention.values
         )

@@ -93,6 +93,13 @@ class Layout:
             )
         return Evidence(page=page, text=self.text[start:end], bbox=bbox)
 
+    def whole_words(self, start: int, end: int) -> tuple[int, int]:
+        """The range widened to the whole words it touches ("3" in the word "-3")."""
+        words = self.words_in(start, end)
+        if not words:
+            return start, end
+        return min(start, words[0].start), max(end, words[-1].end)
+
     def faint_letters(self, start: int, end: int, threshold: float) -> list[int] | None:
         """Where in ``[start, end)`` the letters read below ``threshold`` stand.
 

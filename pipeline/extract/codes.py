@@ -31,7 +31,7 @@ _NOT_A_DIAGNOSIS_BEFORE = re.compile(
     r"unit|apt|room|box)\s*(?:#|no\.?|number|code)?\s*[:#]?\s*$",
     re.IGNORECASE,
 )
-_AREA_CODE_BEFORE = re.compile(r"\(?\d{3}\)?[^\w$§]?$")
+_AREA_CODE_BEFORE = re.compile(r"\(?\d{3}\)?[^\w$§]{0,2}$")  # "F206: 555.0121"
 _PHONE_BEFORE = re.compile(r"\d{3}\)?[^\w$§]?\d{3}[^\w$§]?$")
 _LETTER_FOR = {
     "5": "S",

@@ -55,6 +55,7 @@ def _read(text: str, confidence: float | None = None) -> ReadDocument:
         ("Dx: M54.2 Cervicalgia; M54.2 again", ["M54.2"]),
         ("Diagnosis (ICD-10): 1.M54.41; 2.$13.5XXD", ["M54.41", "S13.5XXD"]),  # list numbers
         ("Ibuprofen 1.5 mg; Dx 2.5S39", []),
+        ("Medications:\nAcetaminophen 500.mg q6h prn\nDx: M79.10", ["M79.10"]),  # a dose
         ("Diagnoses: harassment on the job (256.81); scoliosis (M41,26)", ["Z56.81", "M41.26"]),
         ("Diagnosis: M54.5 since 2025; temp 100.4 F", ["M54.5"]),
         ("Assessment:\n1. $40.011D Contusion of shoulder\n2. $93524A ,", ["S40.011D", "S93.524A"]),

@@ -31,6 +31,8 @@ _NOT_A_DIAGNOSIS_BEFORE = re.compile(
     r"unit|apt|room|box)\s*(?:#|no\.?|number|code)?\s*[:#]?\s*$",
     re.IGNORECASE,
 )
+# a dose, its unit glued on by a speck: "Acetaminophen 500.mg" is no S00.MG
+_DOSE = re.compile(r"\d+(?:[.,]\d+)?[.,]?\s*(?:mg|mcg|ml)", re.IGNORECASE)
 _AREA_CODE_BEFORE = re.compile(r"\(?\d{3}\)?[^\w$§]{0,2}$")  # "F206: 555.0121"
 _PHONE_BEFORE = re.compile(r"\d{3}\)?[^\w$§]?\d{3}[^\w$§]?$")
 _LETTER_FOR = {
@@ -121,6 +123,8 @@ def _joined_with_tail(text: str, found: FoundCode) -> FoundCode:
 
 def _read_candidate(text: str, match: re.Match[str], listed: bool = False) -> FoundCode | None:
     raw = match.group("raw")
+    if _DOSE.fullmatch(raw):
+        return None
     compact = re.sub(r"\s?\.\s?|,", "", raw)
     has_dot = "." in raw or "," in raw  # "M41,26": the dot read as a comma
     if sum(ch.isdigit() for ch in compact[1:]) < 2:

@@ -42,6 +42,7 @@ def _read(text: str, confidence: float | None = None) -> ReadDocument:
         ("MEDI  425,555.0177  >>  Page 001 of 001\nDx: M79.10", ["M79.10"]),  # a fax header
         ("Ph 206 555 0120 F 206:555.0121\nDx: M79.10", ["M79.10"]),
         ("Ph2065550120F206: 555.0121\nDx: M79.10", ["M79.10"]),  # as PP-OCR reads it
+        ("P360,555,0169 F (360) 595-0170\nDx: M79.10", ["M79.10"]),  # not P36.0
         ("P (206) 555-0150  Fax 206 555 O151\nICD-10: M79.10", ["M79.10"]),  # not O15.1
         ("ICD-10: S39.012A, M54.50", ["S39.012A", "M54.50"]),
         ("the following diagnoses: SL3. 9XXD; Strain of muscle", ["S13.9XXD"]),

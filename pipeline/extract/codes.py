@@ -34,6 +34,8 @@ _NOT_A_DIAGNOSIS_BEFORE = re.compile(
 # a dose, its unit glued on by a speck: "Acetaminophen 500.mg" is no S00.MG
 _DOSE = re.compile(r"\d+(?:[.,]\d+)?[.,]?\s*(?:mg|mcg|ml)", re.IGNORECASE)
 _AREA_CODE_BEFORE = re.compile(r"\(?\d{3}\)?[^\w$§]{0,2}$")  # "F206: 555.0121"
+# "P360,555,0169": a phone label glued to the area code, the rest of the number after it
+_PHONE_AFTER = re.compile(r"\)?[^\w$§\n]{1,2}\d{3}[^\w$§\n]{1,2}\d{4}(?!\d)")
 _PHONE_BEFORE = re.compile(r"\d{3}\)?[^\w$§]?\d{3}[^\w$§]?$")
 _LETTER_FOR = {
     "5": "S",
@@ -135,6 +137,8 @@ def _read_candidate(text: str, match: re.Match[str], listed: bool = False) -> Fo
         return None
     if (compact.isdigit() and _AREA_CODE_BEFORE.search(before)) or _PHONE_BEFORE.search(before):
         return None  # "425 555.0134", "206 555 O151": the end of a phone number
+    if _PHONE_AFTER.match(text, match.end()):
+        return None
     context = _context(text, match.start(), match.end())
     in_dx_context = listed or bool(_DIAGNOSIS_CONTEXT.search(context))
     first_is_letter = compact[0].isalpha()

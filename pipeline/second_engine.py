@@ -90,7 +90,10 @@ def _reconcile_codes(merged: Extraction, second: Extraction, rules: RuleSettings
         else:
             _doubt(merged, ENGINE_CONFLICT)
     _carry_unread(merged, second)
-    _doubt_a_rejection(merged, faint_only, rules)
+    if merged.codes:
+        _doubt_a_rejection(merged, faint_only, rules)
+    else:
+        _add_faintly(merged, faint_only, second)
     unread = merged.evidence.get("diagnosis:unread")
     if (
         merged.doubts.count("diagnosis:unread") == 1  # its one unread spot (the one boxed)
@@ -165,6 +168,24 @@ def _doubt_a_rejection(
             doubt = f"diagnosis:{mention.code}"
             _doubt(merged, doubt)
             merged.unsure[doubt] = mention.evidence
+
+
+def _add_faintly(merged: Extraction, faint_only: list[CodeMention], second: Extraction) -> None:
+    """Where no code was read surely, the billable codes read faintly are listed, doubted.
+
+    (Seen: "DX; S\\6IXXA" lost by tesseract, "5161xXA" read faintly by PP-OCR.) Without
+    them the referral goes to review as having no code at all; with them it goes to
+    review showing the code where it stands, unless tesseract, reading that spot alone,
+    gives the same code (``pipeline.process``). Where something was read surely, faint
+    codes are not added: on generated faxes most were phone numbers or addresses.
+    """
+    for mention in faint_only:
+        if icd10.facts(mention.code).billable:
+            doubt = f"diagnosis:{mention.code}"
+            merged.codes.append(mention.model_copy(update={"doubtful": True}))
+            _doubt(merged, doubt)
+            merged.unsure[doubt] = second.unsure[doubt]
+            merged.second_engine_only.append(doubt)
 
 
 def _reimbursable(code: str, rules: RuleSettings) -> bool:

@@ -168,6 +168,13 @@ def test_a_faint_second_reading_adds_no_code_and_only_doubted_values() -> None:
     assert merged.unsure == {"frequency": faint_box}
 
 
+def test_where_no_code_was_read_surely_a_faint_billable_one_is_listed_doubted() -> None:
+    merged = reconcile(Extraction(), _faint("S16.1XXA"), RULES)
+    assert [(m.code, m.doubtful) for m in merged.codes] == [("S16.1XXA", True)]
+    assert merged.doubts == merged.second_engine_only == ["diagnosis:S16.1XXA"]
+    assert reconcile(Extraction(), _faint("S16"), RULES).codes == []  # a header: cut short
+
+
 def test_a_faint_reimbursable_code_keeps_a_referral_from_rejection(settings) -> None:
     first = Extraction(codes=[_mention("M99.04", ROW)])  # real, billable, not reimbursable
     merged = reconcile(first, _faint("M54.50", OTHER_ROW), RULES)

@@ -417,6 +417,8 @@ def test_earlier_therapy_wrapped_onto_a_new_line_is_not_the_order(nlp) -> None:
         ("FREQ once a month\nDUR x to 3 moS", True),  # "2 to 3 mos" lost its first number
         ("Massage once a month for 2 to 3 mos", False),
         ("Frequency of visits: -1x/wk\nFor: x 1 year", False),  # a stray dash is no range
+        ("Frequency: -3 times per week\nFor: x 6 weeks", True),  # "2-3", the 2 lost
+        ("- Massage 2x/week x 6 weeks", False),  # a bullet
         ("massage 1x/week\nduration _to 3 months", True),
         ("Freq/Dur |-2x/week for 4 Weeks", True),  # "1-2x/week": the 1 read as a bar
         ("FREQ/DUR\n\\ TO 2 TIMES A WEEK FOR 3 MO", True),  # capitals, "1" read as "\\"

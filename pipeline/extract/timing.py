@@ -272,6 +272,7 @@ def visit_counts(text: str) -> list[Mention]:
 
 
 # "up to 2x/week": the range word has what it needs before it
+_GLUED_DASH = re.compile(r"(?:^|\s)[\-–]$")
 _RANGE_OPENED = re.compile(r"\bup\s*to\s*$", re.I)
 _DANGLING_RANGE = re.compile(
     r"(?:(?:^|[^\d\s_~])[\s_~]*(?<![A-Za-z])(?i:to|or)\s*|[^\d\s\-–][\-–])$"
@@ -333,9 +334,13 @@ def lost_range_start(text: str, start: int) -> bool:
     The OCR dropped the range's first number (written "2 to 3 mos"): the value read is
     not what was prescribed, so it must be doubted rather than taken as "3 months". The
     same for a dash glued to a mark that was the first number ("|-2x/week" for
-    "1-2x/week"); a dash after a space is a stray mark or bullet ("visits: -1x/wk").
+    "1-2x/week"), and for a dash after a space glued to a number no range can end at but
+    2 or more ("-3 times perweek" for "2-3 times per week", the 2 lost); before a 1 it is
+    a stray mark or bullet ("visits: -1x/wk"), since no range ends at 1.
     """
     before = text[max(0, start - 16) : start]
+    if _GLUED_DASH.search(before) and not re.match(r"1(?!\d)", text[start:]):
+        return True
     return bool(_DANGLING_RANGE.search(before[-12:])) and not _RANGE_OPENED.search(before)
 
 

@@ -129,9 +129,7 @@ def _replace_faintly(
     merged.doubts = [d for d in merged.doubts if d != old]
     merged.unsure.pop(old, None)
     merged.codes[merged.codes.index(under)] = mention.model_copy(update={"doubtful": True})
-    _doubt(merged, new)
-    merged.unsure[new] = second.unsure[new]
-    merged.second_engine_only.append(new)
+    _doubt_faint_second_reading(merged, second, new)
 
 
 def _cut_short(code: str, longer: str) -> bool:
@@ -183,9 +181,7 @@ def _add_faintly(merged: Extraction, faint_only: list[CodeMention], second: Extr
         if icd10.facts(mention.code).billable:
             doubt = f"diagnosis:{mention.code}"
             merged.codes.append(mention.model_copy(update={"doubtful": True}))
-            _doubt(merged, doubt)
-            merged.unsure[doubt] = second.unsure[doubt]
-            merged.second_engine_only.append(doubt)
+            _doubt_faint_second_reading(merged, second, doubt)
 
 
 def _reimbursable(code: str, rules: RuleSettings) -> bool:
@@ -235,9 +231,7 @@ def _reconcile_value(merged: Extraction, second: Extraction, field: str) -> None
         if field in second.evidence:
             merged.evidence[field] = second.evidence[field]
         if faint:
-            _doubt(merged, field)
-            merged.unsure[field] = second.unsure[field]
-            merged.second_engine_only.append(field)
+            _doubt_faint_second_reading(merged, second, field)
     elif _same_value(mine, theirs):
         if not doubted or field in merged.unsure or field in merged.cut_ranges:
             _settle(merged, field)
@@ -313,6 +307,14 @@ def _settle(merged: Extraction, doubt: str) -> None:
     if doubt in merged.doubts:
         merged.doubts = [d for d in merged.doubts if d != doubt]
         merged.confirmed.append(doubt)
+
+
+def _doubt_faint_second_reading(merged: Extraction, second: Extraction, doubt: str) -> None:
+    """A value only the second engine read, faintly: doubted, boxed where it stands, and
+    marked for tesseract to read its spot again (``pipeline.process``)."""
+    _doubt(merged, doubt)
+    merged.unsure[doubt] = second.unsure[doubt]
+    merged.second_engine_only.append(doubt)
 
 
 def _doubt(merged: Extraction, doubt: str) -> None:

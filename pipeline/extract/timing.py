@@ -8,6 +8,7 @@ earlier therapy ("PT 2x/week in 2025") do not.
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass
 
@@ -271,8 +272,9 @@ def visit_counts(text: str) -> list[Mention]:
     return found
 
 
-# "up to 2x/week": the range word has what it needs before it
+# "-3 times": a dash after a space, glued to the number
 _GLUED_DASH = re.compile(r"(?:^|\s)[\-–]$")
+# "up to 2x/week": the range word has what it needs before it
 _RANGE_OPENED = re.compile(r"\bup\s*to\s*$", re.I)
 _DANGLING_RANGE = re.compile(
     r"(?:(?:^|[^\d\s_~])[\s_~]*(?<![A-Za-z])(?i:to|or)\s*|[^\d\s\-–][\-–])$"
@@ -300,19 +302,13 @@ def faint_letters_decide_nothing(field: str, written: str, faint: list[int], val
     if not faint or len(faint) > _MOST_FAINT_LETTERS or _value_alone(field, written) != values:
         return False
     letters = list(written)
-    for stand_ins in _combinations(len(faint)):
+    for stand_ins in itertools.product(_LETTER_STANDS_IN, repeat=len(faint)):
         for position, letter in zip(faint, stand_ins, strict=True):
             letters[position] = letter
         read = _value_alone(field, "".join(letters))
         if read is not None and read != values:
             return False
     return True
-
-
-def _combinations(count: int) -> list[tuple[str, ...]]:
-    if count == 1:
-        return [(a,) for a in _LETTER_STANDS_IN]
-    return [(a, b) for a in _LETTER_STANDS_IN for b in _LETTER_STANDS_IN]
 
 
 def _value_alone(field: str, written: str) -> tuple | None:

@@ -212,8 +212,10 @@ def _reconcile_value(merged: Extraction, second: Extraction, field: str) -> None
     doubt rested only on confidence, ``unsure``): two engines with different ways of
     failing rarely fail to the same value. A value the second engine read faintly, or
     doubted for another reason, settles nothing; read faintly at the very place where
-    tesseract read another value, it doubts that one (seen: "3 time per week" against
-    "1 time per week" on a rotated fax, tesseract wrong). Where the first reading found
+    tesseract read another value, it doubts that one and is shown in its stead, for
+    tesseract to read the spot alone (seen: "3 time per week" against "1 time per week"
+    on a rotated fax, tesseract wrong): only the second engine's value read again there
+    settles it. Where the first reading found
     nothing, the faint value fills the field, doubted, so the referral still goes to
     review unless tesseract, reading that spot alone, gives the same value
     (``pipeline.process``); the reviewer sees the value and where it stands. A range
@@ -225,13 +227,12 @@ def _reconcile_value(merged: Extraction, second: Extraction, field: str) -> None
     faint = doubted and field in second.unsure
     if theirs is None or (doubted and not faint):
         return
-    if mine is None:
-        # a faint second reading is still the best guess: kept, doubted, shown boxed
+    if mine is None and faint:
+        _take_faintly(merged, second, field)  # the best guess: kept, doubted, shown boxed
+    elif mine is None:
         setattr(merged, field, theirs)
         if field in second.evidence:
             merged.evidence[field] = second.evidence[field]
-        if faint:
-            _doubt_faint_second_reading(merged, second, field)
     elif _same_value(mine, theirs):
         if not doubted or field in merged.unsure or field in merged.cut_ranges:
             _settle(merged, field)
@@ -240,8 +241,18 @@ def _reconcile_value(merged: Extraction, second: Extraction, field: str) -> None
         merged.evidence[field] = second.evidence[field]
         if not doubted:  # a faint first number is the better guess, still doubted
             _settle(merged, field)
-    elif not doubted or (faint and _read_at_same_place(merged, second, field)):
-        _doubt(merged, field)  # a faint other value where tesseract read its own: unsure
+    elif faint and _read_at_same_place(merged, second, field):
+        _take_faintly(merged, second, field)
+    elif not doubted:
+        _doubt(merged, field)  # two engines, two sure readings: a person decides
+
+
+def _take_faintly(merged: Extraction, second: Extraction, field: str) -> None:
+    setattr(merged, field, getattr(second, field))
+    if field in second.evidence:
+        merged.evidence[field] = second.evidence[field]
+    merged.cut_ranges = [f for f in merged.cut_ranges if f != field]
+    _doubt_faint_second_reading(merged, second, field)
 
 
 def _read_at_same_place(merged: Extraction, second: Extraction, field: str) -> bool:

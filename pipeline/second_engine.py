@@ -97,7 +97,7 @@ def _reconcile_codes(merged: Extraction, second: Extraction, rules: RuleSettings
     unread = merged.evidence.get("diagnosis:unread")
     if (
         merged.doubts.count("diagnosis:unread") == 1  # its one unread spot (the one boxed)
-        and "diagnosis:unread" not in second.doubts
+        and _read_by_the_first(second, merged)
         and unread is not None
         and (
             any(_overlap(unread, m.evidence) for m in merged.codes)
@@ -105,6 +105,22 @@ def _reconcile_codes(merged: Extraction, second: Extraction, rules: RuleSettings
         )
     ):
         _settle(merged, "diagnosis:unread")
+
+
+def _read_by_the_first(second: Extraction, merged: Extraction) -> bool:
+    """The second reading left nothing unread that no reading read as a code.
+
+    (Seen: tesseract left "5336XXD" unread and read "$40012D" as S40.012D; PP-OCR read
+    S33.6XXD and left "540012D" unread: each engine read what the other could not.)
+    """
+    if "diagnosis:unread" not in second.doubts:
+        return True
+    spot = second.evidence.get("diagnosis:unread")
+    return (
+        second.doubts.count("diagnosis:unread") == 1
+        and spot is not None
+        and any(_overlap(spot, m.evidence) for m in merged.codes)
+    )
 
 
 def _wrong_or_incomplete(merged: Extraction, under: CodeMention) -> bool:

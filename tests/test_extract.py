@@ -61,6 +61,10 @@ def _read(text: str, confidence: float | None = None) -> ReadDocument:
         ("Diagnosis: M54.5 since 2025; temp 100.4 F", ["M54.5"]),
         ("Assessment:\n1. $40.011D Contusion of shoulder\n2. $93524A ,", ["S40.011D", "S93.524A"]),
         ("Dx:\nM54.5\nR52", ["M54.5", "R52"]),  # a list of codes goes on without its label
+        (  # a code on a line of its own below a wrapped description, its S read as 5
+            "DIAGNOSES:\n$40012D Contusion of left shoulder, subsequent\nencounter\n5336XXD",
+            ["S40.012D", "S33.6XXD"],
+        ),
         ("18417 Pacific Hwy S, Federal W VA B02 Beatriz Whitfield, PA-C", []),
         ("Paid $12500 deposit", []),
         ("Objective: trigger points.\nA:\nPain, unspecified (r52)\nP:", ["R52"]),  # SOAP note

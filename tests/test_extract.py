@@ -171,6 +171,11 @@ def test_code_evidence_keeps_written_text_and_box(nlp) -> None:
             (6, None, "mo"),
         ),
         ("FREQUENCY 2 Limes, per week\nDUR  x one montks", (2, None, 1, "wk"), (1, None, "mo")),
+        (
+            "FREQUENCY OF TREATMENT 2 ties per week\nDUR\nx 6 mos",
+            (2, None, 1, "wk"),
+            (6, None, "mo"),
+        ),
         (  # OCR lost the ticks; the values written in the "other:" blanks are the order
             "Frequency: 1x/week 2x/week 3x/week 1-2x/week other: 2to 3times, weekly\n"
             "For: 4 weeks 6 weeks 8weeks 12weeks other: X6mos",

@@ -15,7 +15,7 @@ from models.config import RuleSettings
 from models.document import PageText, ReadDocument, Word
 from models.extraction import CodeMention, Extraction
 from models.referral import Evidence, Frequency, Patient, Prescriber, Source
-from pipeline.extract import build_nlp, extract
+from pipeline.extract import build_nlp, codes, extract
 from pipeline.extract.timing import faint_letters_decide_nothing
 from pipeline.process import Pipeline
 from pipeline.read import ReadResult
@@ -473,3 +473,29 @@ def test_which_faint_letters_decide_a_value() -> None:
     # three faint letters, or a text that means nothing without its label, stay doubted
     assert not faint_letters_decide_nothing("duration", "x one montks", [3, 9, 10], one_month)
     assert not faint_letters_decide_nothing("duration", "2x6", [1], (6.0, None, "wk"))
+
+
+def test_a_faint_letter_no_other_real_code_could_have_is_no_doubt(settings) -> None:
+    """Seen: PP-OCR read "M7918" with its M at 0.50; no other code is ?79.18."""
+    document = _second_engine_line(("Dx:", (SURE,) * 3), ("M7918", (0.50, SURE, SURE, SURE, SURE)))
+    extraction = _strict_extraction(settings, document)
+    assert [(m.code, m.doubtful) for m in extraction.codes] == [("M79.18", False)]
+    assert extraction.doubts == []
+    faint_end = _second_engine_line(("Dx:", (SURE,) * 3), ("M54.42", (SURE,) * 5 + (0.58,)))
+    doubted = _strict_extraction(settings, faint_end)  # M54.40 and M54.41 are codes too
+    assert [(m.code, m.doubtful) for m in doubted.codes] == [("M54.42", True)]
+    assert "diagnosis:M54.42" in doubted.unsure
+
+
+def test_which_faint_letters_decide_a_code() -> None:
+    def harmless(text: str, word: str, faint: list[int], code: str) -> bool:
+        start = text.index(word)
+        return codes.faint_letters_decide_nothing(text, start, start + len(word), faint, code)
+
+    assert harmless("Dx: M7918", "M7918", [0], "M79.18")
+    assert harmless("Dx: M54.50", "M54.50", [3], "M54.50")  # a faint dot
+    assert not harmless("Dx: 5161xXA", "5161xXA", [0, 4], "S16.1XXA")  # T16.1XXA, V16.1XXA
+    assert not harmless("Dx: G56.01,", "G56.01,", [5, 6], "G56.01")  # G56.00, G56.02...
+    assert not harmless("Dx: S33.6XXA", "S33.6XXA", [7], "S33.6XXA")  # D and S end codes too
+    assert not harmless("Dx: M7918", "M7918", [0, 1, 2], "M79.18")  # three: stays doubted
+    assert not harmless("Dx: S20.2214", "S20.2214", [7], "S20.2214")  # no such code to keep

@@ -101,6 +101,8 @@ class CodesComponent:
             if evidence is None:
                 continue
             faint = _doubtful(layout, found.start, found.end, self.threshold)
+            if faint and not found.ambiguous:
+                faint = not self._faintness_harmless(layout, doc.text, found)
             doubtful = found.ambiguous or faint or codes.tail_split_off(doc.text, found)
             if doubtful and codes.described_beside(doc.text, found):
                 faint = doubtful = False  # its whole official description stands beside it
@@ -114,6 +116,14 @@ class CodesComponent:
             if faint and not found.ambiguous:
                 extraction.unsure[f"diagnosis:{found.code}"] = evidence
         return doc
+
+    def _faintness_harmless(self, layout: Layout, text: str, found: codes.FoundCode) -> bool:
+        """The letters read faintly are none that could make it another code (PP-OCR only)."""
+        start, end = layout.whole_words(found.start, found.end)
+        faint = layout.faint_letters(start, end, self.threshold)
+        return faint is not None and codes.faint_letters_decide_nothing(
+            text, start, end, faint, found.code
+        )
 
 
 class TimingComponent:

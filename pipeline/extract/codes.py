@@ -402,3 +402,52 @@ def _diagnosis_blocks(text: str) -> list[tuple[int, int]]:
         else:
             blocks.append((line_start, end))
     return blocks
+
+
+# what a faint letter may really be: an upper-case letter, a digit, a dot, a space, or
+# nothing (a speck read as a letter); two faint letters together at most, more stay doubted
+_LETTER_STANDS_IN = (*"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789. ", "")
+_MOST_FAINT_LETTERS = 2
+
+
+def faint_letters_decide_nothing(
+    text: str, start: int, end: int, faint: list[int], code: str
+) -> bool:
+    """Whether every letter the faint ones could be leaves ``code`` the only code read there.
+
+    PP-OCR scores each letter. "5161xXA" (its 5 at 0.56, x at 0.57) is S16.1XXA whatever
+    those two letters are: no other code in the table differs from it there. A faint
+    last "1" in "G56.01" could be G56.00, G56.02 or G56.03, and stays doubted. Each faint
+    letter (``faint``: positions in ``text[start:end]``) is replaced by every letter, digit,
+    a dot, a space and nothing, and the line read again for codes as on the page; a
+    reading that gives no code, or a code not in the table, changes nothing (a prescriber
+    who wrote an invalid code is no likelier than a misread), any other real code and the
+    doubt stands.
+    """
+    if not faint or len(faint) > _MOST_FAINT_LETTERS or not icd10.exists(code):
+        return False
+    line_start = text.rfind("\n", 0, start) + 1
+    before = text[text.rfind("\n", 0, max(0, line_start - 1)) + 1 : start]  # labels above
+    line_end = text.find("\n", end)
+    after = text[end : line_end if line_end >= 0 else len(text)]
+    if _real_codes_at(before, text[start:end], after) != {code}:
+        return False
+    letters = list(text[start:end])
+    for stand_ins in itertools.product(_LETTER_STANDS_IN, repeat=len(faint)):
+        for position, letter in zip(faint, stand_ins, strict=True):
+            letters[position] = letter
+        if not _real_codes_at(before, "".join(letters), after) <= {code}:
+            return False
+    return True
+
+
+def _real_codes_at(before: str, written: str, after: str) -> set[str]:
+    """The codes in the table read from ``written`` in its place on the line."""
+    line = before + written + after
+    return {
+        found.code
+        for found in find_codes(line)
+        if found.end > len(before)
+        and found.start < len(before) + len(written)
+        and icd10.exists(found.code)
+    }

@@ -18,8 +18,8 @@ _UNIT_WEEK = r"(?:weeks?|wks?|wk\.|w)"
 _UNIT_MONTH = r"(?:months?|mos?|mths?|mo\.)"
 _UNIT_DAY = r"(?:days?|d)"
 _PERIOD_UNIT = rf"(?P<unit>{_UNIT_WEEK}|{_UNIT_MONTH}|{_UNIT_DAY})"
-# "TMES", "t1mes": handwriting read by OCR loses or swaps the i
-_TIMES = r"(?:x|×|t[il1|]?m[ea]?s|times?|visits?|sessions?|treatments?|tx|txs)"
+# "TMES", "t1mes", "ties": handwriting read by OCR loses or swaps the i, or loses the m
+_TIMES = r"(?:x|×|t[il1|]?m[ea]?s|ties|times?|visits?|sessions?|treatments?|tx|txs)"
 _PER = r"(?:/|per|a|an|each|every|in\s+a|q\.?)"
 # "2x. per week", "2 times, weekly": a speck or comma OCR put after the count word
 _SPECK = r"[.,]?"

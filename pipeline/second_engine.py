@@ -56,6 +56,7 @@ def reconcile(first: Extraction, second: Extraction, rules: RuleSettings) -> Ext
     _reconcile_codes(merged, second, rules)
     for field in _TIMING_FIELDS:
         _reconcile_value(merged, second, field)
+    _drop_visits_read_in_a_frequency(merged, second)
     _fill_parties(merged, second)
     return merged
 
@@ -261,6 +262,32 @@ def _reconcile_value(merged: Extraction, second: Extraction, field: str) -> None
         _take_faintly(merged, second, field)
     elif not doubted:
         _doubt(merged, field)  # two engines, two sure readings: a person decides
+
+
+def _drop_visits_read_in_a_frequency(merged: Extraction, second: Extraction) -> None:
+    """A visit count the first reading took from words the second read as a frequency.
+
+    (Seen: tesseract "4 Visits" and garble, PP-OCR "4 visitspermontk" on the same line:
+    four visits a month, no total.) One phrase is one value; the frequency stands, and
+    the total visits, with its doubt, goes. Not when the second reading found a visit
+    count there too.
+    """
+    visits_at, frequency_at = merged.evidence.get("visits"), second.evidence.get("frequency")
+    if merged.visits is None or visits_at is None or frequency_at is None:
+        return
+    if merged.frequency is None or second.frequency is None:
+        return
+    if not _same_value(merged.frequency, second.frequency):
+        return
+    if "visit" not in second.frequency.text.lower() or not _overlap(visits_at, frequency_at):
+        return
+    also_there = second.evidence.get("visits")
+    if second.visits is not None and also_there is not None and _overlap(also_there, visits_at):
+        return
+    merged.visits = None
+    merged.doubts = [d for d in merged.doubts if d != "visits"]
+    merged.unsure.pop("visits", None)
+    merged.evidence.pop("visits", None)
 
 
 def _take_faintly(merged: Extraction, second: Extraction, field: str) -> None:

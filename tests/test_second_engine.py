@@ -499,3 +499,28 @@ def test_which_faint_letters_decide_a_code() -> None:
     assert not harmless("Dx: S33.6XXA", "S33.6XXA", [7], "S33.6XXA")  # D and S end codes too
     assert not harmless("Dx: M7918", "M7918", [0, 1, 2], "M79.18")  # three: stays doubted
     assert not harmless("Dx: S20.2214", "S20.2214", [7], "S20.2214")  # no such code to keep
+
+
+def test_a_visit_count_the_second_engine_read_as_a_frequency_goes() -> None:
+    """Seen: tesseract "4 Visits" (faint, garble after it), PP-OCR "4 visitspermontk"."""
+    visits_here = Evidence(page=1, text="4 Visits", bbox=(300.0, 500.0, 420.0, 550.0))
+    first = Extraction(
+        visits=4,
+        doubts=["visits"],
+        unsure={"visits": visits_here},
+        evidence={"visits": visits_here},
+    )
+    monthly = Frequency(count=4, period=1, period_unit="mo", text="4 visitspermontk")
+    second = Extraction(
+        frequency=monthly, evidence={"frequency": Evidence(page=1, text=monthly.text, bbox=ROW)}
+    )
+    merged = reconcile(first, second, RULES)
+    assert merged.frequency == monthly
+    assert (merged.visits, merged.doubts, merged.unsure) == (None, [], {})
+    elsewhere = first.model_copy(
+        update={"evidence": {"visits": visits_here.model_copy(update={"bbox": OTHER_ROW})}}
+    )
+    kept = reconcile(elsewhere, second, RULES)  # a total on another line is a total
+    assert kept.visits == 4 and kept.doubts == ["visits"]
+    weekly = reconcile(first, Extraction(frequency=WEEKLY, evidence=second.evidence), RULES)
+    assert weekly.visits == 4  # "2x/wk" over a visit count: no phrase of visits, kept

@@ -64,7 +64,7 @@ def settle_doubts(
     """
     crops = {
         key: _crop(images[ev.page], ev)
-        for key, ev in extraction.unsure.items()
+        for key, ev in _spots_to_read(extraction).items()
         if ev.bbox is not None
         and ev.page in images
         and key in extraction.doubts
@@ -82,6 +82,17 @@ def settle_doubts(
         if _confirms(extraction, key, text):
             _settle(extraction, key)
     return extraction
+
+
+def _spots_to_read(extraction: Extraction) -> dict[str, Evidence]:
+    """The faint values' spots, and those of ranges read without their first number.
+
+    (Seen: "|-2x/wk" read surely for "1-2x/wk", the 1 taken for a rule.) A range read
+    whole from its spot alone settles the value completed from its end; the same cut
+    reading again settles nothing (``_confirms``).
+    """
+    cut = {f: extraction.evidence[f] for f in extraction.cut_ranges if f in extraction.evidence}
+    return {**cut, **extraction.unsure}
 
 
 def _crop(page: Image.Image, evidence: Evidence) -> Image.Image:
@@ -135,6 +146,8 @@ def _confirms(extraction: Extraction, key: str, text: str) -> bool:
     if expected is None:
         return False
     want, found = expected(extraction), _FOUND[key](text)
+    if key in extraction.cut_ranges:  # only the whole range, read this time, settles it
+        found = [m for m in found if not timing.lost_range_start(text, m.start)]
     if want is not None and any(m.values[: len(want)] == want for m in found):
         return True
     written = extraction.unsure.get(key)

@@ -204,3 +204,40 @@ def test_a_value_only_the_second_engine_read_is_settled_by_tesseract_at_its_spot
     extraction.second_engine_only = ["frequency"]  # PP-OCR alone read "2x/week"
     assert pipeline._confirm_second_engine_only(extraction, read, first)
     assert pipeline._decide(read.document, extraction).decision.status == "accepted"
+
+
+def _cut_range_page(written: str) -> tuple[Image.Image, tuple[float, float, float, float]]:
+    """A typed line holding a frequency range, and the box of the range on the page."""
+    page = Image.new("L", (2550, 600), 255)
+    draw = ImageDraw.Draw(page)
+    font = ImageFont.truetype(FONT, 42)
+    x, y = 200, 200
+    draw.text((x, y), f"Frequency: {written} for 6 weeks", font=font, fill=0)
+    left = x + draw.textlength("Frequency: ", font=font)
+    return page, (left, y, left + draw.textlength(written, font=font), y + 50)
+
+
+def _cut_read(frequency: Frequency, box) -> Extraction:
+    return Extraction(
+        frequency=frequency,
+        doubts=["frequency"],
+        cut_ranges=["frequency"],
+        evidence={"frequency": Evidence(page=1, text=frequency.text, bbox=box)},
+    )
+
+
+def test_a_range_read_without_its_start_is_settled_by_the_whole_range_at_its_spot(
+    settings,
+) -> None:
+    """Seen: "|-2x/wk" read surely for "1-2x/wk"; 1-2 is completed from its end, doubted."""
+    page, box = _cut_range_page("1-2x/week")
+    completed = Frequency(count=1, count_max=2, period=1, period_unit="wk", text="|-2x/week")
+    settled = settle_doubts(_cut_read(completed, box), {1: page}, settings.ocr)
+    assert settled.doubts == [] and settled.confirmed == ["frequency"]
+    other, box = _cut_range_page("2-3x/week")  # another range there: not the completed one
+    assert settle_doubts(_cut_read(completed, box), {1: other}, settings.ocr).doubts == [
+        "frequency"
+    ]
+    lost, box = _cut_range_page("-3x/week")  # the same cut reading again settles nothing
+    three = Frequency(count=3, period=1, period_unit="wk", text="-3x/week")
+    assert settle_doubts(_cut_read(three, box), {1: lost}, settings.ocr).doubts == ["frequency"]

@@ -16,6 +16,9 @@ class CodeMention(BaseModel):
     evidence: Evidence
     repaired: bool = Field(default=False, description="OCR confusions were corrected")
     doubtful: bool = Field(default=False, description="read from low-confidence text")
+    described: bool = Field(
+        default=False, description="its whole official description stands beside it"
+    )
 
 
 class Extraction(BaseModel):

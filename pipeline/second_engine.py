@@ -85,9 +85,11 @@ def _reconcile_codes(merged: Extraction, second: Extraction, rules: RuleSettings
             merged.codes.append(mention)
         elif _cut_short(mention.code, under.code):
             continue  # "Z00" where tesseract read "Z00. 2" faintly: the 2 lost, not wrong
+        elif under.described != mention.described:
+            if mention.described:  # only the second reading's code is the one described
+                _replace(merged, under, mention)
         elif under.doubtful or not icd10.facts(under.code).exists:
-            _settle(merged, f"diagnosis:{under.code}")
-            merged.codes[merged.codes.index(under)] = mention
+            _replace(merged, under, mention)
         else:
             _doubt(merged, ENGINE_CONFLICT)
     _carry_unread(merged, second)
@@ -106,6 +108,18 @@ def _reconcile_codes(merged: Extraction, second: Extraction, rules: RuleSettings
         )
     ):
         _settle(merged, "diagnosis:unread")
+
+
+def _replace(merged: Extraction, under: CodeMention, mention: CodeMention) -> None:
+    """The second engine's sure code in the place of the first reading's.
+
+    Where only one of two codes read at one place has its whole official description
+    beside it, that one is what was written (seen: tesseract "M79.18" before "Myalgia,
+    other site", PP-OCR "1.m918" read as M91.8, the 7 lost): the other is the misreading,
+    and two sure readings that disagree are then no reason for review.
+    """
+    _settle(merged, f"diagnosis:{under.code}")
+    merged.codes[merged.codes.index(under)] = mention
 
 
 def _read_by_the_first(second: Extraction, merged: Extraction) -> bool:

@@ -590,3 +590,9 @@ def test_a_speck_line_between_a_date_and_its_label_is_passed_over(nlp) -> None:
         "REFERRING PROVIDER\nSignature  Date\ni\n17-May-2027."
     )
     assert str(extract(nlp, _read(text)).rx_date) == "2027-05-17"
+
+
+def test_a_code_is_marked_described_only_by_its_whole_official_description(nlp) -> None:
+    document = _read("ICD-10: 1. M79.18 Myalgia, other site\n2. M54.50 Low back pain")
+    found = {m.code: m.described for m in extract(nlp, document).codes}
+    assert found == {"M79.18": True, "M54.50": False}  # "Low back pain, unspecified"

@@ -160,6 +160,18 @@ def test_two_real_codes_read_differently_at_one_place_send_it_to_review() -> Non
     assert ENGINE_CONFLICT in merged.doubts
 
 
+def test_of_two_codes_read_at_one_place_the_one_described_beside_it_stands() -> None:
+    """Seen: tesseract "M79.18 Myalgia, other site"; PP-OCR "1.m918", the 7 lost: M91.8."""
+    described = _mention("M79.18", ROW).model_copy(update={"described": True})
+    kept = reconcile(
+        Extraction(codes=[described]), Extraction(codes=[_mention("M91.8", ROW)]), RULES
+    )
+    assert [m.code for m in kept.codes] == ["M79.18"] and kept.doubts == []
+    second = Extraction(codes=[described])
+    replaced = reconcile(Extraction(codes=[_mention("M91.8", ROW)]), second, RULES)
+    assert [m.code for m in replaced.codes] == ["M79.18"] and replaced.doubts == []
+
+
 def test_a_frequency_read_differently_is_doubted_not_replaced() -> None:
     first = Extraction(frequency=WEEKLY)
     second = Extraction(frequency=Frequency(count=3, period=1, period_unit="wk", text="3x/wk"))

@@ -104,11 +104,16 @@ class CodesComponent:
             if faint and not found.ambiguous:
                 faint = not self._faintness_harmless(layout, doc.text, found)
             doubtful = found.ambiguous or faint or codes.tail_split_off(doc.text, found)
-            if doubtful and codes.described_beside(doc.text, found):
+            described = codes.described_beside(doc.text, found)
+            if described:
                 faint = doubtful = False  # its whole official description stands beside it
             extraction.codes.append(
                 CodeMention(
-                    code=found.code, evidence=evidence, repaired=found.repaired, doubtful=doubtful
+                    code=found.code,
+                    evidence=evidence,
+                    repaired=found.repaired,
+                    doubtful=doubtful,
+                    described=described,
                 )
             )
             if doubtful:

@@ -94,6 +94,7 @@ def _reconcile_codes(merged: Extraction, second: Extraction, rules: RuleSettings
             _doubt(merged, ENGINE_CONFLICT)
     _carry_unread(merged, second)
     if merged.codes:
+        faint_only = _list_beside_sure_codes(merged, faint_only, second)
         _doubt_a_rejection(merged, faint_only, rules)
     else:
         _add_faintly(merged, faint_only, second)
@@ -213,6 +214,37 @@ def _add_faintly(merged: Extraction, faint_only: list[CodeMention], second: Extr
             doubt = f"diagnosis:{mention.code}"
             merged.codes.append(mention.model_copy(update={"doubtful": True}))
             _doubt_faint_second_reading(merged, second, doubt)
+
+
+def _list_beside_sure_codes(
+    merged: Extraction, faint_only: list[CodeMention], second: Extraction
+) -> list[CodeMention]:
+    """A real code read faintly on the row of a listed code is listed too, doubted.
+
+    (Seen: "F51.0, M7918", PP-OCR alone read both, F51.0 faintly with the 1 of F51.01
+    lost; once M79.18 was read surely, the referral was accepted without its first
+    code.) A code in a row of codes is no phone number or address; it goes to review
+    boxed, unless tesseract reading its spot alone gives the same code. The faint codes
+    elsewhere are returned as they were.
+    """
+    elsewhere = []
+    for mention in faint_only:
+        beside = any(_same_row(mention.evidence, m.evidence) for m in merged.codes)
+        if beside and icd10.exists(mention.code):
+            merged.codes.append(mention.model_copy(update={"doubtful": True}))
+            _doubt_faint_second_reading(merged, second, f"diagnosis:{mention.code}")
+        else:
+            elsewhere.append(mention)
+    return elsewhere
+
+
+def _same_row(a: Evidence, b: Evidence) -> bool:
+    """Same page, boxes that share most of the shorter one's height."""
+    if a.page != b.page or a.bbox is None or b.bbox is None:
+        return False
+    height = min(a.bbox[3], b.bbox[3]) - max(a.bbox[1], b.bbox[1])
+    shorter = min(a.bbox[3] - a.bbox[1], b.bbox[3] - b.bbox[1])
+    return height > 0.5 * shorter
 
 
 def _reimbursable(code: str, rules: RuleSettings) -> bool:
@@ -393,11 +425,7 @@ def _doubt(merged: Extraction, doubt: str) -> None:
 
 def _overlap(a: Evidence, b: Evidence) -> bool:
     """Two values read from the same place: same page, boxes that share most of a line."""
-    if a.page != b.page or a.bbox is None or b.bbox is None:
+    if not _same_row(a, b):
         return False
-    width = min(a.bbox[2], b.bbox[2]) - max(a.bbox[0], b.bbox[0])
-    height = min(a.bbox[3], b.bbox[3]) - max(a.bbox[1], b.bbox[1])
-    if width <= 0 or height <= 0:
-        return False
-    shorter = min(a.bbox[3] - a.bbox[1], b.bbox[3] - b.bbox[1])
-    return height > 0.5 * shorter
+    assert a.bbox is not None and b.bbox is not None
+    return min(a.bbox[2], b.bbox[2]) > max(a.bbox[0], b.bbox[0])

@@ -198,6 +198,21 @@ def test_a_faint_second_reading_adds_no_code_and_only_doubted_values() -> None:
     assert merged.unsure == {"frequency": faint_box}
 
 
+def test_a_faint_code_in_the_row_of_a_listed_code_is_listed_doubted() -> None:
+    """Seen: "F51.0, M7918"; F51.01 read faintly as F51.0, M79.18 surely, by PP-OCR alone."""
+    left_of_row = (100.0, 505.0, 280.0, 545.0)
+    merged = reconcile(
+        Extraction(codes=[_mention("M79.18", ROW)]), _faint("F51.0", left_of_row), RULES
+    )
+    assert [(m.code, m.doubtful) for m in merged.codes] == [("M79.18", False), ("F51.0", True)]
+    assert merged.doubts == ["diagnosis:F51.0"]
+    assert merged.second_engine_only == ["diagnosis:F51.0"]  # tesseract reads its spot alone
+    below = reconcile(
+        Extraction(codes=[_mention("M79.18", ROW)]), _faint("F51.0", OTHER_ROW), RULES
+    )
+    assert [m.code for m in below.codes] == ["M79.18"] and below.doubts == []
+
+
 def test_where_no_code_was_read_surely_a_faint_billable_one_is_listed_doubted() -> None:
     merged = reconcile(Extraction(), _faint("S16.1XXA"), RULES)
     assert [(m.code, m.doubtful) for m in merged.codes] == [("S16.1XXA", True)]

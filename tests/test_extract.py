@@ -70,6 +70,11 @@ def _read(text: str, confidence: float | None = None) -> ReadDocument:
         ("Objective: trigger points.\nA:\nPain, unspecified (r52)\nP:", ["R52"]),  # SOAP note
         ("Pain, unspecified (R52) since the fall", ["R52"]),  # described on its line
         ("Assessment:\n1. $40,011D Contusion of right shoulder", ["S40.011D"]),
+        (  # a table's rows: the Z read as 2 two rows below the last code, still in the block
+            "DIAGNOSES\nICD-10 code  Description\n| m25.50\n| m41.112\n"
+            "| Juvenile idiopathic scoliosis, cervical region\n| 256.3  |\nTREATMENT ORDERED",
+            ["M25.50", "M41.112", "Z56.3"],
+        ),
     ],
 )
 def test_codes(nlp, text, codes) -> None:

@@ -87,9 +87,12 @@ class FoundCode:
 def find_codes(text: str) -> list[FoundCode]:
     """Every code written in the text, in order of appearance (duplicates kept)."""
     found: list[FoundCode] = []
+    blocks = _diagnosis_blocks(text)
     for match in CANDIDATE.finditer(text):
         listed = bool(found) and _follows(text, found[-1].end, match.start())
-        result = _read_candidate(text, match, listed)
+        # "| 256.3 |" two rows under "DIAGNOSES", a description row between: Z56.3
+        in_block = any(start <= match.start() < end for start, end in blocks)
+        result = _read_candidate(text, match, in_diagnoses=listed or in_block)
         if result is not None:
             found.append(_joined_with_tail(text, result))
     return found
@@ -125,7 +128,9 @@ def _joined_with_tail(text: str, found: FoundCode) -> FoundCode:
     return FoundCode(icd10.dotted(leaves[0]), found.start, tail.end(), True, False)
 
 
-def _read_candidate(text: str, match: re.Match[str], listed: bool = False) -> FoundCode | None:
+def _read_candidate(
+    text: str, match: re.Match[str], in_diagnoses: bool = False
+) -> FoundCode | None:
     raw = match.group("raw")
     if _DOSE.fullmatch(raw):
         return None
@@ -142,7 +147,7 @@ def _read_candidate(text: str, match: re.Match[str], listed: bool = False) -> Fo
     if _PHONE_AFTER.match(text, match.end()):
         return None
     context = _context(text, match.start(), match.end())
-    in_dx_context = listed or bool(_DIAGNOSIS_CONTEXT.search(context))
+    in_dx_context = in_diagnoses or bool(_DIAGNOSIS_CONTEXT.search(context))
     first_is_letter = compact[0].isalpha()
     if compact[0] == "x":
         return None  # a lower-case x before a number is a multiplication ("x10 weeks")

@@ -50,6 +50,10 @@ class Extraction(BaseModel):
         description="timing fields read after a range word or dash whose first number was"
         " lost; a second reading of the whole range can settle them",
     )
+    reread: list[str] = Field(
+        default_factory=list,
+        description="doubts whose spot tesseract has read again alone, settled or not",
+    )
     second_engine_only: list[str] = Field(
         default_factory=list,
         description="values only the second OCR engine read, faintly: tesseract reading"

@@ -164,19 +164,27 @@ class Pipeline:
         A hand-written "2x per week" that tesseract lost in the whole page and PP-OCR
         read faintly is one engine's guess; tesseract giving the very same value from
         the enlarged spot makes it two engines' reading, which ``reconcile`` trusts
-        elsewhere too. Paid for only where that doubt alone keeps the referral in review.
+        elsewhere too. Tesseract's own faint values not yet read again (other reasons
+        held before the second engine ran; seen: a visit count "2" at 0.45-0.60 beside a
+        missing frequency PP-OCR then found) are read too, unless the second engine read
+        another value surely (``reconcile`` then no longer counts them as faint). Each
+        spot is read alone: stacked, two hand-written spots read worse than either did.
+        Paid for only where those doubts alone keep the referral in review.
         """
         ocr = self.settings.ocr
         holds = {r.code for r in referral.decision.reasons} - {ReasonCode.PREAUTH_REQUIRED}
+        own = [k for k in merged.unsure if k in merged.doubts and k not in merged.reread]
+        spots = list(dict.fromkeys([*merged.second_engine_only, *own]))
         if not (
             ocr.reread_doubtful
             and referral.decision.status == "needs_review"
             and holds == _ONLY_DOUBT
-            and merged.second_engine_only
+            and spots
         ):
             return False
         before = len(merged.confirmed)
-        settle_doubts(merged, read.images, ocr, only=merged.second_engine_only)
+        for key in spots:
+            settle_doubts(merged, read.images, ocr, only=[key])
         return len(merged.confirmed) > before
 
     def _strict_nlp(self) -> Language:

@@ -308,6 +308,7 @@ def _reconcile_value(merged: Extraction, second: Extraction, field: str) -> None
         _take_faintly(merged, second, field)
     elif not doubted:
         _doubt(merged, field)  # two engines, two sure readings: a person decides
+        merged.unsure.pop(field, None)  # no longer a doubt of confidence alone
 
 
 def _drop_visits_read_in_a_frequency(merged: Extraction, second: Extraction) -> None:

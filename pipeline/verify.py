@@ -72,6 +72,7 @@ def settle_doubts(
     }
     if not crops:
         return extraction
+    extraction.reread.extend(k for k in crops if k not in extraction.reread)
     stacked, spots = _stack(crops)
     try:
         reading = tesseract.read_words(stacked, settings, psm=_STACKED_PSM)

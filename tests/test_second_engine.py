@@ -177,6 +177,10 @@ def test_a_frequency_read_differently_is_doubted_not_replaced() -> None:
     second = Extraction(frequency=Frequency(count=3, period=1, period_unit="wk", text="3x/wk"))
     merged = reconcile(first, second, RULES)
     assert merged.frequency == WEEKLY and "frequency" in merged.doubts
+    faint = _faint_frequency(WEEKLY, ROW)  # tesseract's faint 2x/wk against a sure 3x/wk
+    contradicted = reconcile(faint, second, RULES)
+    assert contradicted.doubts == ["frequency"]
+    assert contradicted.unsure == {}  # no longer settled by tesseract reading its spot
 
 
 def _faint(code: str, box=ROW) -> Extraction:

@@ -199,11 +199,28 @@ def test_a_value_only_the_second_engine_read_is_settled_by_tesseract_at_its_spot
     extraction.doubts, extraction.codes[0].doubtful = ["frequency"], False  # code read surely
     first = pipeline._decide(read.document, extraction)
     assert [r.code.value for r in first.decision.reasons] == ["LOW_CONFIDENCE"]
-    # tesseract's own doubt was read again before the second engine: not again here
-    assert not pipeline._confirm_second_engine_only(extraction, read, first)
+    extraction.reread = ["frequency"]  # tesseract's own doubt, read again before the engine
+    assert not pipeline._confirm_second_engine_only(extraction, read, first)  # not again
     extraction.second_engine_only = ["frequency"]  # PP-OCR alone read "2x/week"
     assert pipeline._confirm_second_engine_only(extraction, read, first)
     assert pipeline._decide(read.document, extraction).decision.status == "accepted"
+
+
+def test_a_faint_value_of_tesseracts_not_yet_read_again_is_read_after_the_second_engine(
+    settings,
+) -> None:
+    """Seen: a visit count read faintly beside a missing frequency PP-OCR then found."""
+    pipeline = Pipeline(settings)
+    extraction, read = _referral_read(Duration(value=6, unit="wk", text="6 weeks"))
+    extraction.doubts, extraction.codes[0].doubtful = ["frequency"], False
+    first = pipeline._decide(read.document, extraction)
+    assert pipeline._confirm_second_engine_only(extraction, read, first)
+    assert extraction.doubts == [] and extraction.reread == ["frequency"]
+    contradicted, read = _referral_read(Duration(value=6, unit="wk", text="6 weeks"))
+    contradicted.doubts, contradicted.codes[0].doubtful = ["frequency"], False
+    contradicted.unsure.pop("frequency")  # the second engine read another value surely
+    assert not pipeline._confirm_second_engine_only(contradicted, read, first)
+    assert contradicted.doubts == ["frequency"]
 
 
 def _cut_range_page(written: str) -> tuple[Image.Image, tuple[float, float, float, float]]:

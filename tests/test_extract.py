@@ -75,6 +75,10 @@ def _read(text: str, confidence: float | None = None) -> ReadDocument:
             "| Juvenile idiopathic scoliosis, cervical region\n| 256.3  |\nTREATMENT ORDERED",
             ["M25.50", "M41.112", "Z56.3"],
         ),
+        (  # the plan is no longer the diagnosis block: G0283 is HCPCS, not G02.83
+            "Assessment:\nS93.501A, S16.6XXD\nPlan:\n- Billing: G0283, 97010, 98941",
+            ["S93.501A", "S16.6XXD"],
+        ),
     ],
 )
 def test_codes(nlp, text, codes) -> None:

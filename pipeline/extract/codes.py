@@ -258,7 +258,7 @@ _DX_LABEL = re.compile(
 _BLOCK_END = re.compile(
     r"^\s*(?:plan|p\s*:|rx|treatment|therapy|frequency|freq|duration|prescription|order|"
     r"signature|insurance|payer|billing|comments?)\b",
-    re.IGNORECASE,
+    re.IGNORECASE | re.MULTILINE,  # matched at a line's start inside the text
 )
 _CODE_LIKE = re.compile(
     r"(?<![\w/])(?<!\d-)(?:[\w$§|]{1,3}[.,]\s?[\w|]{1,5}|[\w$§|]{4,9})(?![\w/])"

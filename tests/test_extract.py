@@ -79,6 +79,15 @@ def _read(text: str, confidence: float | None = None) -> ReadDocument:
             "Assessment:\nS93.501A, S16.6XXD\nPlan:\n- Billing: G0283, 97010, 98941",
             ["S93.501A", "S16.6XXD"],
         ),
+        (  # "P:" (a SOAP plan) ends the block too
+            "Assessment:\nM54.6 Pain in thoracic spine\nP:\n- Billing: 98941, 97124, G0283",
+            ["M54.6"],
+        ),
+        (  # a numbered list item, its label six lines up: the header code M25 is listed
+            "Diagnoses:\nServices:\nPRESCRIPTION\nOyelaran, Gustavo\n04/28/1963\nKaiser\n"
+            "9693714\n1.M25\n2. m54.31: Sciatica, right side",
+            ["M25", "M54.31"],
+        ),
     ],
 )
 def test_codes(nlp, text, codes) -> None:

@@ -32,6 +32,8 @@ _NOT_A_DIAGNOSIS_BEFORE = re.compile(
     re.IGNORECASE,
 )
 # a dose, its unit glued on by a speck: "Acetaminophen 500.mg" is no S00.MG
+# "1.M25": a numbered list item, as diagnoses are listed under a label lines above
+_LIST_NUMBER = re.compile(r"\s*\d{1,2}[.)]\s*")
 _DOSE = re.compile(r"\d+(?:[.,]\d+)?[.,]?\s*(?:mg|mcg|ml)", re.IGNORECASE)
 _AREA_CODE_BEFORE = re.compile(r"\(?\d{3}\)?[^\w$§]{0,2}$")  # "F206: 555.0121"
 # "P360,555,0169": a phone label glued to the area code, the rest of the number after it
@@ -147,7 +149,11 @@ def _read_candidate(
     if _PHONE_AFTER.match(text, match.end()):
         return None
     context = _context(text, match.start(), match.end())
-    in_dx_context = in_diagnoses or bool(_DIAGNOSIS_CONTEXT.search(context))
+    in_dx_context = (
+        in_diagnoses
+        or bool(_DIAGNOSIS_CONTEXT.search(context))
+        or bool(_LIST_NUMBER.fullmatch(text, line_start, match.start()))
+    )
     first_is_letter = compact[0].isalpha()
     if compact[0] == "x":
         return None  # a lower-case x before a number is a multiplication ("x10 weeks")
@@ -256,8 +262,8 @@ _DX_LABEL = re.compile(
     r"icd|\bdx\b|diagnos|assessment|impression|^\s*a\s*:|\bcodes?\b", re.IGNORECASE | re.MULTILINE
 )
 _BLOCK_END = re.compile(
-    r"^\s*(?:plan|p\s*:|rx|treatment|therapy|frequency|freq|duration|prescription|order|"
-    r"signature|insurance|payer|billing|comments?)\b",
+    r"^\s*(?:p\s*:|(?:plan|rx|treatment|therapy|frequency|freq|duration|prescription|order|"
+    r"signature|insurance|payer|billing|comments?)\b)",  # "P:" ends in no word boundary
     re.IGNORECASE | re.MULTILINE,  # matched at a line's start inside the text
 )
 _CODE_LIKE = re.compile(

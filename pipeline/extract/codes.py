@@ -31,9 +31,9 @@ _NOT_A_DIAGNOSIS_BEFORE = re.compile(
     r"unit|apt|room|box)\s*(?:#|no\.?|number|code)?\s*[:#]?\s*$",
     re.IGNORECASE,
 )
-# a dose, its unit glued on by a speck: "Acetaminophen 500.mg" is no S00.MG
 # "1.M25": a numbered list item, as diagnoses are listed under a label lines above
 _LIST_NUMBER = re.compile(r"\s*\d{1,2}[.)]\s*")
+# a dose, its unit glued on by a speck: "Acetaminophen 500.mg" is no S00.MG
 _DOSE = re.compile(r"\d+(?:[.,]\d+)?[.,]?\s*(?:mg|mcg|ml)", re.IGNORECASE)
 _AREA_CODE_BEFORE = re.compile(r"\(?\d{3}\)?[^\w$§]{0,2}$")  # "F206: 555.0121"
 # "P360,555,0169": a phone label glued to the area code, the rest of the number after it
@@ -152,7 +152,7 @@ def _read_candidate(
     in_dx_context = (
         in_diagnoses
         or bool(_DIAGNOSIS_CONTEXT.search(context))
-        or bool(_LIST_NUMBER.fullmatch(text, line_start, match.start()))
+        or bool(_LIST_NUMBER.fullmatch(before))
     )
     first_is_letter = compact[0].isalpha()
     if compact[0] == "x":

@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 
 from pipeline import icd10
+from pipeline.extract.patterns import MOST_FAINT_LETTERS, faint_letter_readings
 
 CANDIDATE = re.compile(
     r"(?<![\w$§#/])(?<!\d-)(?:(?<!\d\.)|(?=[A-Za-z$§]))"  # "1.M54.41": a list number
@@ -416,9 +417,8 @@ def _diagnosis_blocks(text: str) -> list[tuple[int, int]]:
 
 
 # what a faint letter may really be: an upper-case letter, a digit, a dot, a space, or
-# nothing (a speck read as a letter); two faint letters together at most, more stay doubted
+# nothing (a speck read as a letter)
 _LETTER_STANDS_IN = (*"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789. ", "")
-_MOST_FAINT_LETTERS = 2
 
 
 def faint_letters_decide_nothing(
@@ -426,16 +426,17 @@ def faint_letters_decide_nothing(
 ) -> bool:
     """Whether every letter the faint ones could be leaves ``code`` the only code read there.
 
-    PP-OCR scores each letter. "5161xXA" (its 5 at 0.56, x at 0.57) is S16.1XXA whatever
-    those two letters are: no other code in the table differs from it there. A faint
-    last "1" in "G56.01" could be G56.00, G56.02 or G56.03, and stays doubted. Each faint
-    letter (``faint``: positions in ``text[start:end]``) is replaced by every letter, digit,
-    a dot, a space and nothing, and the line read again for codes as on the page; a
+    PP-OCR scores each letter. "M7918" (its M at 0.50) is M79.18 whatever that letter is:
+    no other code in the table differs from it there. A faint last "1" in "G56.01" could
+    be G56.00 or G56.02, a faint 5 in "5161xXA" T16.1XXA: both stay doubted. Each faint
+    letter (``faint``: positions in ``text[start:end]``, two at most) is replaced by
+    every letter, digit, a dot, a space and nothing, and the line read again for codes as
+    on the page; a
     reading that gives no code, or a code not in the table, changes nothing (a prescriber
     who wrote an invalid code is no likelier than a misread), any other real code and the
     doubt stands.
     """
-    if not faint or len(faint) > _MOST_FAINT_LETTERS or not icd10.exists(code):
+    if not faint or len(faint) > MOST_FAINT_LETTERS or not icd10.exists(code):
         return False
     line_start = text.rfind("\n", 0, start) + 1
     before = text[text.rfind("\n", 0, max(0, line_start - 1)) + 1 : start]  # labels above
@@ -443,13 +444,10 @@ def faint_letters_decide_nothing(
     after = text[end : line_end if line_end >= 0 else len(text)]
     if _real_codes_at(before, text[start:end], after) != {code}:
         return False
-    letters = list(text[start:end])
-    for stand_ins in itertools.product(_LETTER_STANDS_IN, repeat=len(faint)):
-        for position, letter in zip(faint, stand_ins, strict=True):
-            letters[position] = letter
-        if not _real_codes_at(before, "".join(letters), after) <= {code}:
-            return False
-    return True
+    return all(
+        _real_codes_at(before, reading, after) <= {code}
+        for reading in faint_letter_readings(text[start:end], faint, _LETTER_STANDS_IN)
+    )
 
 
 def _real_codes_at(before: str, written: str, after: str) -> set[str]:

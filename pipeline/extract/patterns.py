@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
 import re
+from collections.abc import Iterator
 from datetime import date
 
 from dateutil import parser as date_parser
@@ -138,3 +140,18 @@ def _numeric(text: str, birth: bool) -> date | None:
     if month > 12 and day <= 12:
         month, day = day, month
     return date(year, month, day)
+
+
+# more faint letters than this in one value leave it doubted: the readings multiply
+MOST_FAINT_LETTERS = 2
+
+
+def faint_letter_readings(
+    written: str, faint: list[int], stand_ins: tuple[str, ...]
+) -> Iterator[str]:
+    """``written`` with its faint letters (positions in it) replaced in every way possible."""
+    letters = list(written)
+    for replacements in itertools.product(stand_ins, repeat=len(faint)):
+        for position, letter in zip(faint, replacements, strict=True):
+            letters[position] = letter
+        yield "".join(letters)

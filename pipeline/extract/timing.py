@@ -8,11 +8,16 @@ earlier therapy ("PT 2x/week in 2025") do not.
 
 from __future__ import annotations
 
-import itertools
 import re
 from dataclasses import dataclass
 
-from pipeline.extract.patterns import NUMBER, number, one_substitution_apart
+from pipeline.extract.patterns import (
+    MOST_FAINT_LETTERS,
+    NUMBER,
+    faint_letter_readings,
+    number,
+    one_substitution_apart,
+)
 
 _UNIT_WEEK = r"(?:weeks?|wks?|wk\.|w)"
 _UNIT_MONTH = r"(?:months?|mos?|mths?|mo\.)"
@@ -284,7 +289,6 @@ _DANGLING_RANGE = re.compile(
 # what a faintly read letter might really have been: another letter, a digit, a space,
 # or nothing (a speck read as a letter)
 _LETTER_STANDS_IN = (*"abcdefghijklmnopqrstuvwxyz0123456789 ", "")
-_MOST_FAINT_LETTERS = 2
 
 
 def faint_letters_decide_nothing(field: str, written: str, faint: list[int], values: tuple) -> bool:
@@ -299,13 +303,10 @@ def faint_letters_decide_nothing(field: str, written: str, faint: list[int], val
     changes nothing ("6 ?ks" is weeks or nothing). A text that means nothing alone (the
     "2x6" shorthand takes its meaning from its label) stays doubted.
     """
-    if not faint or len(faint) > _MOST_FAINT_LETTERS or _value_alone(field, written) != values:
+    if not faint or len(faint) > MOST_FAINT_LETTERS or _value_alone(field, written) != values:
         return False
-    letters = list(written)
-    for stand_ins in itertools.product(_LETTER_STANDS_IN, repeat=len(faint)):
-        for position, letter in zip(faint, stand_ins, strict=True):
-            letters[position] = letter
-        read = _value_alone(field, "".join(letters))
+    for reading in faint_letter_readings(written, faint, _LETTER_STANDS_IN):
+        read = _value_alone(field, reading)
         if read is not None and read != values:
             return False
     return True

@@ -37,6 +37,11 @@ class Extraction(BaseModel):
     evidence: dict[str, Evidence] = Field(
         default_factory=dict, description="field name to where its value stood"
     )
+    unread_spots: list[Evidence] = Field(
+        default_factory=list,
+        description="every spot behind a 'diagnosis:unread' doubt: a code-shaped word that"
+        " reads as no code, or an official description without its code",
+    )
     unsure: dict[str, Evidence] = Field(
         default_factory=dict,
         description="doubts that rest only on low OCR confidence, with where the words stood;"

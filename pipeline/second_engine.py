@@ -98,17 +98,27 @@ def _reconcile_codes(merged: Extraction, second: Extraction, rules: RuleSettings
         _doubt_a_rejection(merged, faint_only, rules)
     else:
         _add_faintly(merged, faint_only, second)
-    unread = merged.evidence.get("diagnosis:unread")
-    if (
-        merged.doubts.count("diagnosis:unread") == 1  # its one unread spot (the one boxed)
-        and _read_by_the_first(second, merged)
-        and unread is not None
-        and (
-            any(_overlap(unread, m.evidence) for m in merged.codes)
-            or _described_by(unread, merged.codes)
-        )
-    ):
+    if _every_unread_spot_read(merged) and _read_by_the_first(second, merged):
         _settle(merged, "diagnosis:unread")
+
+
+def _every_unread_spot_read(merged: Extraction) -> bool:
+    """Each spot the first reading could not read as a code holds a code read there now.
+
+    Every spot counts, not just the first (seen: "(Mb4. 41)" unread, and its row's
+    description "Lumbago with sciatica, right side" without a code: two spots, both
+    M54.41, which PP-OCR read surely); a doubt without a known spot settles nothing.
+    """
+    spots = merged.unread_spots
+    return (
+        bool(spots)
+        and merged.doubts.count("diagnosis:unread") == len(spots)
+        and all(
+            any(_overlap(spot, m.evidence) for m in merged.codes)
+            or _described_by(spot, merged.codes)
+            for spot in spots
+        )
+    )
 
 
 def _replace(merged: Extraction, under: CodeMention, mention: CodeMention) -> None:
@@ -131,11 +141,9 @@ def _read_by_the_first(second: Extraction, merged: Extraction) -> bool:
     """
     if "diagnosis:unread" not in second.doubts:
         return True
-    spot = second.evidence.get("diagnosis:unread")
-    return (
-        second.doubts.count("diagnosis:unread") == 1
-        and spot is not None
-        and any(_overlap(spot, m.evidence) for m in merged.codes)
+    spots = second.unread_spots
+    return second.doubts.count("diagnosis:unread") == len(spots) and all(
+        any(_overlap(spot, m.evidence) for m in merged.codes) for spot in spots
     )
 
 
@@ -260,12 +268,15 @@ def _carry_unread(merged: Extraction, second: Extraction) -> None:
     (Seen: the first reading had no codes at all, the second read two of three and left
     the third as ``Nz551``; without this the two read codes would stand alone.)
     """
-    unread = second.evidence.get("diagnosis:unread")
-    if "diagnosis:unread" not in second.doubts or unread is None:
+    if "diagnosis:unread" not in second.doubts:
         return
-    if not any(_overlap(unread, m.evidence) for m in merged.codes):
-        _doubt(merged, "diagnosis:unread")
-        merged.evidence.setdefault("diagnosis:unread", unread)
+    for unread in second.unread_spots:
+        if not any(_overlap(unread, m.evidence) for m in merged.codes):
+            merged.doubts.append("diagnosis:unread")
+            merged.unread_spots.append(unread)
+            merged.evidence.setdefault("diagnosis:unread", unread)
+    if second.doubts.count("diagnosis:unread") > len(second.unread_spots):
+        _doubt(merged, "diagnosis:unread")  # a spot without a box: a doubt still
 
 
 def _reconcile_value(merged: Extraction, second: Extraction, field: str) -> None:

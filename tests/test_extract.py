@@ -178,6 +178,12 @@ def test_code_evidence_keeps_written_text_and_box(nlp) -> None:
             (2, 3, 1, "wk"),
             (4, None, "wk"),
         ),
+        (  # "Previous" misread and the year cut: the ordered one, not the history, counts
+            "HPI\nProvides massage 1x/wk for 4 weeks in 1  2023, helpful.\nPLAN\n"
+            "- Referral to medical. massage therapy 3 times weekly x 12 wk.",
+            (3, None, 1, "wk"),
+            (12, None, "wk"),
+        ),
         ("Massage twice-weekly x 6 wks", (2, None, 1, "wk"), (6, None, "wk")),
         ("Massage 2x/wk for 6 or 8 weeks", (2, None, 1, "wk"), (6, 8, "wk")),  # not 8 weeks
         ("Massage once-a-week for 8 weeks", (1, None, 1, "wk"), (8, None, "wk")),

@@ -119,6 +119,7 @@ def test_a_description_left_without_its_code_is_settled_by_the_code_read_beside_
         codes=[_mention("S16.1XXA", OTHER_ROW)],
         doubts=["diagnosis:unread"],
         evidence={"diagnosis:unread": beside},
+        unread_spots=[beside],
     )
     second = Extraction(codes=[_mention("S16.1XXA", OTHER_ROW), _mention("S29.012A", ROW)])
     assert reconcile(first, second, RULES).doubts == []
@@ -129,21 +130,47 @@ def test_a_description_left_without_its_code_is_settled_by_the_code_read_beside_
 
 
 def test_each_engine_reading_what_the_other_left_unread_settles_both() -> None:
+    spot = Evidence(page=1, text="5336XXD", bbox=ROW)
     first = Extraction(
         codes=[_mention("S40.012D", OTHER_ROW)],
         doubts=["diagnosis:unread"],
-        evidence={"diagnosis:unread": Evidence(page=1, text="5336XXD", bbox=ROW)},
+        evidence={"diagnosis:unread": spot},
+        unread_spots=[spot],
     )
+    spot = Evidence(page=1, text="540012D", bbox=OTHER_ROW)
     second = Extraction(
         codes=[_mention("S33.6XXD", ROW)],
         doubts=["diagnosis:unread"],
-        evidence={"diagnosis:unread": Evidence(page=1, text="540012D", bbox=OTHER_ROW)},
+        evidence={"diagnosis:unread": spot},
+        unread_spots=[spot],
     )
     merged = reconcile(first, second, RULES)
     assert [m.code for m in merged.codes] == ["S40.012D", "S33.6XXD"] and merged.doubts == []
     third_row = (300.0, 900.0, 600.0, 950.0)  # the second left a spot no one read
-    second.evidence["diagnosis:unread"] = Evidence(page=1, text="5l0O12D", bbox=third_row)
-    assert reconcile(first, second, RULES).doubts == ["diagnosis:unread"]
+    second.unread_spots = [Evidence(page=1, text="5l0O12D", bbox=third_row)]
+    assert "diagnosis:unread" in reconcile(first, second, RULES).doubts
+
+
+def test_every_unread_spot_read_by_the_second_engine_settles_them_all() -> None:
+    """Seen: "(Mb4. 41)" unread, and its row's description without a code: two spots."""
+    garbled = Evidence(page=1, text="Mb4. 41", bbox=(1600.0, 990.0, 1820.0, 1065.0))
+    description = Evidence(
+        page=1, text="Lumbago with sciatica, right side", bbox=(300.0, 990.0, 1580.0, 1065.0)
+    )
+    first = Extraction(
+        codes=[_mention("G89.18", ROW)],
+        doubts=["diagnosis:unread", "diagnosis:unread"],
+        evidence={"diagnosis:unread": garbled},
+        unread_spots=[garbled, description],
+    )
+    read_there = (1600.0, 995.0, 1818.0, 1060.0)
+    second = Extraction(codes=[_mention("G89.18", ROW), _mention("M54.41", read_there)])
+    merged = reconcile(first, second, RULES)
+    assert merged.doubts == [] and "M54.41" in [m.code for m in merged.codes]
+    elsewhere = Extraction(
+        codes=[_mention("G89.18", ROW), _mention("M54.41", (300.0, 1500.0, 500.0, 1540.0))]
+    )
+    assert reconcile(first, elsewhere, RULES).doubts.count("diagnosis:unread") == 2
 
 
 def test_a_code_the_second_read_cut_short_does_not_replace_the_first() -> None:

@@ -92,6 +92,7 @@ class CodesComponent:
             evidence = layout.evidence(start, end)
             if evidence is not None:
                 extraction.evidence.setdefault("diagnosis:unread", evidence)
+                extraction.unread_spots.append(evidence)
         for found in found_codes:
             _add_span(doc, found.start, found.end, "DIAGNOSIS")
             if found.code in seen:

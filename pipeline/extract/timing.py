@@ -123,6 +123,13 @@ _MASSAGE = re.compile(
     r"\blmp\b|manual",
     re.I,
 )
+# the words that make a sentence the order ("Referral to massage 3 times weekly", "Plan:
+# start massage 2x/wk"): between two equally supported frequencies, say a history whose
+# "Previous" OCR misread ("Provides massage 1x/wk"), the one ordered is the order
+_ORDER_CUE = re.compile(
+    r"\b(?:refer\w*|recommend\w*|prescri\w*|order\w*|plan|start|begin|initiate|please)\b",
+    re.I,
+)
 _MEDICATION = re.compile(
     r"\b(?:mg|mcg|tabs?|tablets?|caps?|capsules?|po|prn|bid|tid|qid|qhs|ibuprofen|naproxen|"
     r"cyclobenzaprine|flexeril|gabapentin|tylenol|acetaminophen|meloxicam|tramadol|"
@@ -416,6 +423,8 @@ def _frequency_score(text: str, start: int, end: int, form: str) -> float:
         score += 2.0
     if _MASSAGE.search(before) or _MASSAGE.search(after):
         score += 1.0
+    if _ORDER_CUE.search(before):
+        score += 0.5
     if form in ("adverb_alone", "every_unit"):  # "weekly", "every week": a word, no count
         score -= 1.5
     return score

@@ -52,6 +52,10 @@ class OcrSettings(Section):
         description="a frequency, duration or visit count whose number was read below this "
         "is doubted: the number is the whole value (tesseract read a typed 1 as 3 at 0.50)",
     )
+    recover_lost_lines: bool = Field(
+        default=True,
+        description="read again the letter-sized ink no word of the page's reading covers",
+    )
     reread_doubtful: bool = Field(
         default=True, description="read low-confidence codes and timings a second time"
     )

@@ -12,7 +12,7 @@ from PIL import Image
 
 from models.config import OcrSettings
 from models.document import PageProblem, PageText
-from pipeline.read import deskew, tesseract
+from pipeline.read import deskew, lost_lines, tesseract
 from pipeline.read.tesseract import OcrError, OcrTimeout, OcrWords
 
 _MIN_WORDS_UPRIGHT = 12
@@ -39,6 +39,9 @@ def ocr_page(
             problem_detail=str(exc),
         )
         return page, image
+    found = words.words
+    if settings.recover_lost_lines:
+        found = lost_lines.recover(upright, found, settings)
     page = PageText(
         number=number,
         method="ocr",
@@ -47,7 +50,7 @@ def ocr_page(
         rotation=rotation,
         confidence=words.confidence,
         ocr_passes=passes,
-        words=words.words,
+        words=found,
     )
     return page, upright
 

@@ -1,0 +1,100 @@
+"""Lines tesseract's layout analysis dropped are found as uncovered ink and read again.
+
+Tesseract drops a line only on some exact pixel arrangements, which a test cannot make
+on purpose; so the page here is read for real and the words of one line are then taken
+out of the reading, as tesseract's segmentation does: what the stage must do from there
+(find that ink, read it, put it back in its place) runs on the real image with the real
+tesseract.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+
+from models.document import Word
+from pipeline.read import lost_lines, tesseract
+from synth.ink import font_paths
+
+_ROWS = [
+    ("ICD-10 code", "Description"),
+    ("M62.830", "Muscle spasm of back"),
+    ("G43.E19", ""),
+    ("M54.30", ""),
+]
+
+
+def _form() -> Image.Image:
+    """A diagnosis table with its rules and a frequency box, as a form prints at 300 dpi."""
+    page = Image.new("L", (2000, 900), 255)
+    draw = ImageDraw.Draw(page)
+    font = ImageFont.truetype(font_paths()["serif"], 40)
+    for row, (code, description) in enumerate(_ROWS):
+        top = 80 + row * 120
+        draw.rectangle((60, top - 25, 1940, top + 85), outline=0, width=3)
+        draw.line((700, top - 25, 700, top + 85), fill=0, width=3)
+        draw.text((80, top), code, font=font, fill=0)
+        draw.text((720, top), description, font=font, fill=0)
+    draw.rectangle((60, 600, 1940, 710), outline=0, width=3)
+    draw.text((80, 625), "Frequency: 1-2 times per week", font=font, fill=0)
+    return page
+
+
+def _without_line(words: list[Word], text: str) -> list[Word]:
+    lost = {w.line for w in words if w.text == text}
+    assert lost, f"tesseract did not read {text!r} in the first place"
+    return [w for w in words if w.line not in lost]
+
+
+def test_a_dropped_code_row_is_read_and_put_under_the_row_above(settings) -> None:
+    page = _form()
+    words = tesseract.read_words(page, settings.ocr).words
+    kept = _without_line(words, "G43.E19")
+    recovered = lost_lines.recover(page, kept, settings.ocr)
+    texts = [w.text for w in recovered]
+    assert "G43.E19" in texts
+    order = [texts.index(t) for t in ("M62.830", "G43.E19", "M54.30")]
+    assert order == sorted(order)  # in its place between the rows around it
+    found = recovered[texts.index("G43.E19")]
+    assert found.line not in {w.line for w in kept}  # a line of its own
+    assert 60 < found.bbox[0] < 700 and 300 < found.bbox[1] < 400  # where it stands
+
+
+def test_words_lost_from_the_start_of_a_line_join_that_line(settings) -> None:
+    page = _form()
+    words = tesseract.read_words(page, settings.ocr).words
+    kept = [w for w in words if w.text not in ("Frequency:", "1-2")]
+    recovered = lost_lines.recover(page, kept, settings.ocr)
+    line = [w for w in recovered if w.line == next(x.line for x in kept if x.text == "times")]
+    assert " ".join(w.text for w in line) == "Frequency: 1-2 times per week"
+
+
+def test_nothing_lost_means_no_second_run(settings, tmp_path) -> None:
+    """A complete reading, rules and a signature's stroke leave no region to read."""
+    page = _form()
+    draw = ImageDraw.Draw(page)
+    xs = np.linspace(600, 1500, 60)
+    draw.line(
+        [(float(x), 800 + 25 * np.sin(x / 40)) for x in xs], fill=0, width=4
+    )  # a signature: one long stroke
+    words = tesseract.read_words(page, settings.ocr).words
+    gray = np.asarray(page)
+    assert lost_lines.lost_regions(gray, words, lost_lines.text_height(words)) == []
+    marker = tmp_path / "ran"
+    counting = tmp_path / "tesseract"
+    counting.write_text(f"#!/bin/sh\ntouch {marker}\nexit 3\n")
+    counting.chmod(0o755)
+    watched = settings.ocr.model_copy(update={"tesseract_cmd": str(counting)})
+    assert lost_lines.recover(page, words, watched) == words
+    assert not marker.exists()  # no tesseract run was paid for
+
+
+def test_a_failed_second_run_keeps_the_first_reading(settings, tmp_path) -> None:
+    page = _form()
+    words = tesseract.read_words(page, settings.ocr).words
+    kept = _without_line(words, "G43.E19")
+    crashing = tmp_path / "tesseract"
+    crashing.write_text("#!/bin/sh\nexit 3\n")
+    crashing.chmod(0o755)
+    broken = settings.ocr.model_copy(update={"tesseract_cmd": str(crashing)})
+    assert lost_lines.recover(page, kept, broken) == kept

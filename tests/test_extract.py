@@ -316,6 +316,9 @@ def test_parties_and_payer(nlp) -> None:
         ),
         ("Patient: Keisha St. Clair  DOB 1/2/1990", "Keisha St. Clair", "1990-01-02"),
         ("Patientname = Hannah MacLeod\nDOB  Oct 20, 1952", "Hannah MacLeod", "1952-10-20"),
+        # a pad's small "DOB" label as OCR reads it: "pop", "D0B"
+        ("Name Esperanza Yamamoto  pop 09/06/1957", "Esperanza Yamamoto", "1957-09-06"),
+        ("Name ZIELINSKI, LEILANI  D0B 22-May-2001", "Leilani Zielinski", "2001-05-22"),
     ],
 )
 def test_patient_as_ocr_leaves_it(text, name, dob) -> None:

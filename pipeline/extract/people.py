@@ -224,8 +224,12 @@ _NAME_BEFORE_BIRTH = re.compile(
     # on the birth date's own line: "Aetna PPO" ending the line above a "D.O.B." is no name
     r"[ \t]*[,(]?[ \t]*(?:DOB|D\.O\.B|date\s+of\s+birth|born)\b",
 )
+# "DOB" as OCR reads a pad's small label: "pop", "D0B", "bob" (d/b/p mirror each other),
+# only right before a date's digits on its line, so a name "Bob" is not one
+_DOB_AS_READ = r"\b[DPB][O0][BP8]\b(?=[ \t:;,.]*[0-9])"
 _DOB = re.compile(
-    rf"(?:\bDOB|D\.\s?O\.\s?B\.?|date\s+of\s+birth|birth\.?\s*date|\bborn(?:\s+on)?)"
+    rf"(?:\bDOB|D\.\s?[O0]\.\s?B\.?|{_DOB_AS_READ}|date\s+of\s+birth|birth\.?\s*date|"
+    rf"\bborn(?:\s+on)?)"
     # "DOB:  sf  1951-08-21", "Birth date:  _  02 October 1975": specks before the date
     rf"\s*[:;#\-]?\s*(?:\n\s*)?(?:[^A-Za-z0-9\s]{{1,3}}\s+|[a-z]{{1,2}}\s+)?{DATE}",
     re.IGNORECASE,

@@ -513,6 +513,10 @@ def test_frequency_shorthand_in_a_diagnosis_block_is_no_unread_code(nlp) -> None
 def test_a_faint_code_with_its_whole_description_beside_it_is_settled(nlp) -> None:
     described = "1. Z00.01: Encounter for general adult medical examination with abnormal findings"
     assert extract(nlp, _read(described, confidence=0.2)).doubts == []
+    before = "DX/ICD-10:\nDual sensory impairment (Z7382)\nOther fatigue (R53.83)"
+    assert extract(nlp, _read(before, confidence=0.2)).doubts == []
+    labelled = "DIAGNOSIS CODE(S) Other acute postprocedural pain (G8918)"
+    assert extract(nlp, _read(labelled, confidence=0.2)).doubts == []
     shortened = "S46.219A: strain of muscle, fascia and tendon of other parts of biceps"
     assert extract(nlp, _read(shortened, confidence=0.2)).doubts == ["diagnosis:S46.219A"]
     wrapped = (  # the description wrapped onto the next line, a scan's "$" for "S"
@@ -623,3 +627,6 @@ def test_a_code_is_marked_described_only_by_its_whole_official_description(nlp) 
     document = _read("ICD-10: 1. M79.18 Myalgia, other site\n2. M54.50 Low back pain")
     found = {m.code: m.described for m in extract(nlp, document).codes}
     assert found == {"M79.18": True, "M54.50": False}  # "Low back pain, unspecified"
+    listed = _read("Dx: Low back pain (M54.50), Pain in thoracic spine M54.6")
+    found = {m.code: m.described for m in extract(nlp, listed).codes}
+    assert found == {"M54.50": False, "M54.6": True}  # another code's words are not it

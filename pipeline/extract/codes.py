@@ -353,10 +353,26 @@ def described_beside(text: str, found: FoundCode) -> bool:
     next_end = text.find("\n", line_end + 1)
     wrapped = text[found.end : next_end if next_end >= 0 else len(text)].replace("\n", " ")
     code = found.code.replace(".", "")
-    return any(
+    return _described_before(text, found, code) or any(
         code in icd10.codes_described_as(_description_written(rest))
         for rest in (text[found.end : line_end], wrapped)
     )
+
+
+def _described_before(text: str, found: FoundCode, code: str) -> bool:
+    """The description written first, the code after it: "Dual sensory impairment
+    (Z7382)", "DIAGNOSIS CODE(S) Other acute postprocedural pain (G8918)". The words
+    that end right before the code are tried from each word on, so a label in front
+    does not hide it; only this code's own whole description counts."""
+    line_start = text.rfind("\n", 0, found.start) + 1
+    words = text[line_start : found.start].rstrip(" (:-–—[|").split()
+    return any(
+        code in icd10.codes_described_as(" ".join(words[first:]))
+        for first in range(max(0, len(words) - _LONGEST_DESCRIPTION_WORDS), len(words))
+    )
+
+
+_LONGEST_DESCRIPTION_WORDS = 30
 
 
 def _description_written(rest: str) -> str:

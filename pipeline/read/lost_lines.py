@@ -32,6 +32,7 @@ _GAP = 40  # white pixels around and between the stacked regions
 _STACKED_PSM = 6  # one block of lines: each region is one line of text
 _MARGIN = 0.35  # around a region, in text heights
 _EDGE_MARKS = "|[]{}()_-~—'\"`‘’“”"
+_MOST_REGIONS = 60
 _BORDER = 0.02  # regions this near the image's edge are background, not text (photos)
 
 
@@ -97,11 +98,15 @@ def lost_regions(
     )
     run_count, run_labels, run_stats, _ = cv2.connectedComponentsWithStats(runs, connectivity=8)
     members = _letters_per_run(stats, letter, run_labels, run_count)
-    return [
+    found = [
         LostRegion(int(x), int(y), int(x + w), int(y + h))
         for index, (x, y, w, h, _) in enumerate(run_stats)
         if index and members[index] >= 2 and _text_like(x, y, w, h, height, gray.shape)
     ]
+    # a page whose reading missed this much is read poorly anyway (its confidence sends it
+    # to review); the widest runs are read and the second run stays small
+    widest = sorted(found, key=lambda r: r.right - r.left, reverse=True)[:_MOST_REGIONS]
+    return sorted(widest, key=lambda r: (r.top, r.left))
 
 
 def _ink(gray: np.ndarray) -> np.ndarray:

@@ -98,3 +98,42 @@ def test_a_failed_second_run_keeps_the_first_reading(settings, tmp_path) -> None
     crashing.chmod(0o755)
     broken = settings.ocr.model_copy(update={"tesseract_cmd": str(crashing)})
     assert lost_lines.recover(page, kept, broken) == kept
+
+
+def _word(text: str, line: int, left: float, top: float) -> Word:
+    return Word(
+        text=text, line=line, confidence=0.9, bbox=(left, top, left + 20.0 * len(text), top + 30)
+    )
+
+
+def test_recovered_lines_follow_what_stands_above_them_in_reading_order() -> None:
+    """Tesseract read the right column's "Group no. 5748446" after the billing header and
+    lost the left column's cells and the diagnosis block under them: put back, the block
+    must not come before the group number, or that number reads as a code in it."""
+    read = [
+        _word("BILLING", 0, 200, 990),
+        _word("Group", 1, 1290, 1080),
+        _word("no.", 1, 1400, 1080),
+        _word("5748446", 2, 1290, 1123),
+        _word("Treatment:", 3, 200, 1600),
+    ]
+    lost = [
+        [_word("Subscriber", 0, 200, 1071), _word("ID", 0, 420, 1071)],
+        [_word("ANK77305930", 0, 206, 1123)],
+        [_word("DIAGNOSES", 0, 201, 1215)],
+        [_word("S93.411D", 0, 207, 1322)],
+    ]
+    merged = lost_lines.merge(read, lost, 30)
+    assert [w.text for w in merged] == [
+        "BILLING",
+        "Subscriber",
+        "ID",
+        "Group",
+        "no.",
+        "ANK77305930",
+        "5748446",
+        "DIAGNOSES",
+        "S93.411D",
+        "Treatment:",
+    ]
+    assert len({w.line for w in merged}) == 8  # each recovered line a line of its own

@@ -53,6 +53,10 @@ def _read(text: str, confidence: float | None = None) -> ReadDocument:
         ("ICD: S39.999A", ["S39.999A"]),  # not in ICD-10-CM: still listed
         ("CPT 97124, 97140; HCPCS G0283. NPI 1234567893. Claim # BK48213", []),
         ("Call (206) 555-0142, Seattle WA 98102", []),
+        # a phone's area code broken by specks, a group number read under a diagnosis
+        # block: an S code's 7th character is a letter, so neither is S55.0119 or S74.8446
+        ("Kirkland WA 98089 |_Ph | Ph 2¢ 20 06 555.0119 Fax 206 555 0120", []),
+        ("DIAGNOSES\nS93.411D\nGroup no.\n5748446", ["S93.411D"]),
         ("Dx: M54.2 Cervicalgia; M54.2 again", ["M54.2"]),
         ("Diagnosis (ICD-10): 1.M54.41; 2.$13.5XXD", ["M54.41", "S13.5XXD"]),  # list numbers
         ("Ibuprofen 1.5 mg; Dx 2.5S39", []),

@@ -174,6 +174,8 @@ def _read_candidate(
         return None  # "100.4" (a temperature) is no code: 0, 1, 2, 6 count only when it exists
     if not first_is_letter:
         exact = _LETTER_FOR[compact[0]] + exact[1:]  # "$16.5XXD" is written as S16.5XXD
+        if exact[0] == "S" and len(exact) == 7 and exact[-1].isdigit():
+            return None  # an S code's 7th character is a letter: "555.0119" ends a phone number
     if _written_as_code(exact, has_dot, in_dx_context):
         return FoundCode(
             icd10.dotted(exact), match.start(), match.end(), not first_is_letter, False

@@ -57,6 +57,12 @@ def _read(text: str, confidence: float | None = None) -> ReadDocument:
         # block: an S code's 7th character is a letter, so neither is S55.0119 or S74.8446
         ("Kirkland WA 98089 |_Ph | Ph 2¢ 20 06 555.0119 Fax 206 555 0120", []),
         ("DIAGNOSES\nS93.411D\nGroup no.\n5748446", ["S93.411D"]),
+        # a digit-led word no rule reads as a code, named by its description beside it
+        (
+            "DX/ICD-10:\nDual sensory impairment (27382)\nOther fatigue (R53.83)",
+            ["Z73.82", "R53.83"],
+        ),
+        ("Claim 27382 for sensory impairment", []),
         ("Dx: M54.2 Cervicalgia; M54.2 again", ["M54.2"]),
         ("Diagnosis (ICD-10): 1.M54.41; 2.$13.5XXD", ["M54.41", "S13.5XXD"]),  # list numbers
         ("Ibuprofen 1.5 mg; Dx 2.5S39", []),

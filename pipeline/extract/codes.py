@@ -159,7 +159,7 @@ def _read_candidate(
     if compact[0] == "x":
         return None  # a lower-case x before a number is a multiplication ("x10 weeks")
     if not first_is_letter and not _leading_digit_allowed(compact, has_dot, in_dx_context):
-        return None
+        return _repair_described(text, match, compact)
     exact = compact.upper()
     if len(exact) == 3 and not has_dot and not in_dx_context and not _described(text, match):
         return None  # "B02" in a garbled letterhead or a suite number is no diagnosis
@@ -181,6 +181,22 @@ def _read_candidate(
             icd10.dotted(exact), match.start(), match.end(), not first_is_letter, False
         )
     return None
+
+
+def _repair_described(text: str, match: re.Match[str], compact: str) -> FoundCode | None:
+    """A digit-led word no rule reads as a code, unless exactly one of its repairs has its
+    whole official description beside it: "Dual sensory impairment (27382)" is Z73.82,
+    the description naming the code the letters were misread from."""
+    described = [
+        code
+        for code, _ in _repairs(compact)
+        if described_beside(
+            text, FoundCode(icd10.dotted(code), match.start(), match.end(), True, False)
+        )
+    ]
+    if len(described) != 1:
+        return None
+    return FoundCode(icd10.dotted(described[0]), match.start(), match.end(), True, False)
 
 
 def _described(text: str, match: re.Match[str]) -> bool:

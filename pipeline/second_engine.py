@@ -198,14 +198,30 @@ def _doubt_a_rejection(
     read as codes), but where nothing read surely is reimbursable the faint one may be
     the code the referral was written for (seen: M25.569 on a photo, tesseract read no
     code on its line): the referral then goes to a person, not to the rejected list.
+    So does a faint reading that is no code at all, standing in the list under a listed
+    code (seen: hand-written "M25535" and "g89.29" under a sure Z56.6, which tesseract
+    lost; PP-OCR read them faintly as M25.535 and B89.29, and the fax was rejected on
+    Z56.6 alone): what it was written as may well be reimbursable.
     """
     if any(_reimbursable(m.code, rules) for m in merged.codes):
         return
     for mention in faint_only:
-        if _reimbursable(mention.code, rules):
+        unknown_in_list = not icd10.exists(mention.code) and any(
+            _listed_under(mention.evidence, m.evidence) for m in merged.codes
+        )
+        if _reimbursable(mention.code, rules) or unknown_in_list:
             doubt = f"diagnosis:{mention.code}"
             _doubt(merged, doubt)
             merged.unsure[doubt] = mention.evidence
+
+
+def _listed_under(spot: Evidence, code: Evidence) -> bool:
+    """In the column of a listed code, within three of its lines below it."""
+    if spot.page != code.page or spot.bbox is None or code.bbox is None:
+        return False
+    line = max(1.0, code.bbox[3] - code.bbox[1])
+    below = spot.bbox[1] - code.bbox[1]
+    return 0 < below <= 3 * line and abs(spot.bbox[0] - code.bbox[0]) <= 2 * line
 
 
 def _add_faintly(merged: Extraction, faint_only: list[CodeMention], second: Extraction) -> None:

@@ -264,6 +264,18 @@ def test_a_faint_reimbursable_code_keeps_a_referral_from_rejection(settings) -> 
     assert not_reimbursable.doubts == []
 
 
+def test_a_faint_unknown_code_listed_under_a_sure_one_keeps_it_from_rejection() -> None:
+    """Hand-written "M25535" under a sure Z56.6, lost by tesseract, faint in PP-OCR."""
+    first = Extraction(codes=[_mention("Z56.6", ROW)])
+    next_line = (300.0, 560.0, 600.0, 610.0)
+    merged = reconcile(first, _faint("M25.535", next_line), RULES)
+    assert merged.doubts == ["diagnosis:M25.535"]
+    far_off = (1500.0, 560.0, 1800.0, 610.0)  # another column: an address, a phone
+    assert reconcile(first, _faint("M25.535", far_off), RULES).doubts == []
+    way_below = (300.0, 1500.0, 600.0, 1550.0)
+    assert reconcile(first, _faint("M25.535", way_below), RULES).doubts == []
+
+
 def test_a_faint_real_code_takes_the_place_of_no_code_doubted_and_to_be_reread() -> None:
     first = _faint("M5U.50")  # tesseract's "M5u.50": no such code
     merged = reconcile(first, _faint("M54.50"), RULES)

@@ -325,6 +325,12 @@ def test_parties_and_payer(nlp) -> None:
             None,
         ),
         ("Patient: Keisha St. Clair  DOB 1/2/1990", "Keisha St. Clair", "1990-01-02"),
+        ("Patient:  SIOBHAN ST- CLAIR\nDOB:  07/26/1951", "Siobhan St. Clair", "1951-07-26"),
+        (
+            "Please see my patient, St. Clair, Renée (DOB 09/15/1989), for massage",
+            "Renée St. Clair",
+            "1989-09-15",
+        ),
         ("Patientname = Hannah MacLeod\nDOB  Oct 20, 1952", "Hannah MacLeod", "1952-10-20"),
         # a pad's small "DOB" label as OCR reads it: "pop", "D0B"
         ("Name Esperanza Yamamoto  pop 09/06/1957", "Esperanza Yamamoto", "1957-09-06"),

@@ -18,7 +18,8 @@ _NAME_WORD = (
 )
 _INITIAL = r"[A-Z]\.(?![A-Z]\.)"  # "D.C." after a name is credentials, not an initial
 # Names stay on one line ([ \t], never a newline) and may carry "St." or "van".
-_PARTICLE = r"(?:St\.|Ste\.|van|von|de|del|da|di|le|la|bin|ibn)"
+# "St. Clair" as written and as OCR leaves it in capitals ("ST- CLAIR": the dot read as a dash)
+_PARTICLE = r"(?:St\.|Ste\.|ST[.\-]|STE[.\-]|van|von|de|del|da|di|le|la|bin|ibn)"
 NAME = (
     rf"(?:{_NAME_WORD})(?:[ \t]+(?:{_INITIAL}|{_PARTICLE}[ \t]+{_NAME_WORD}|{_NAME_WORD})){{1,3}}"
 )
@@ -220,7 +221,8 @@ _PATIENT_IN_PROSE = re.compile(
     rf",?\s+(?:(?:Mr|Mrs|Ms|Miss)\.?\s+)?(?P<name>{NAME})",
 )
 _NAME_BEFORE_BIRTH = re.compile(
-    rf"(?:(?P<last>{_NAME_WORD}(?:[\-\s]{_NAME_WORD})?),\s*(?P<first>{_NAME_WORD})|(?P<name>{NAME}))"
+    rf"(?:(?P<last>(?:{_PARTICLE}[ \t]+)?{_NAME_WORD}(?:[\-\s]{_NAME_WORD})?),\s*"
+    rf"(?P<first>{_NAME_WORD})|(?P<name>{NAME}))"
     # on the birth date's own line: "Aetna PPO" ending the line above a "D.O.B." is no name
     r"[ \t]*[,(]?[ \t]*(?:DOB|D\.O\.B|date\s+of\s+birth|born)\b",
 )
@@ -311,7 +313,11 @@ def clean_name(raw: str) -> str | None:
     if any(w.lower().strip(".,") in _NOT_NAME_WORDS for w in words):
         return None
     words = [w.title() if w.isupper() and len(w) > 2 else w for w in words]
+    words = [_SAINT.sub(lambda m: m.group(1).title() + ".", w) for w in words]
     return " ".join(words)
+
+
+_SAINT = re.compile(r"^(st|ste)[.\-]$", re.I)  # "ST-" (OCR's dash for the dot) is "St."
 
 
 def patients(text: str) -> list[PersonMention]:

@@ -63,6 +63,10 @@ def _read(text: str, confidence: float | None = None) -> ReadDocument:
             ["Z73.82", "R53.83"],
         ),
         ("Claim 27382 for sensory impairment", []),
+        (
+            "DIAGNOSES\nICD-10 code  Description\n$16,.1XXA\n$39.012A  Strain",
+            ["S16.1XXA", "S39.012A"],
+        ),
         ("Dx: M54.2 Cervicalgia; M54.2 again", ["M54.2"]),
         ("Diagnosis (ICD-10): 1.M54.41; 2.$13.5XXD", ["M54.41", "S13.5XXD"]),  # list numbers
         ("Ibuprofen 1.5 mg; Dx 2.5S39", []),

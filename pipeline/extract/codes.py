@@ -18,7 +18,8 @@ from pipeline.extract.patterns import MOST_FAINT_LETTERS, faint_letter_readings
 CANDIDATE = re.compile(
     r"(?<![\w$§#/])(?<!\d-)(?:(?<!\d\.)|(?=[A-Za-z$§]))"  # "1.M54.41": a list number
     r"(?P<raw>[A-Za-z$§0-2568][0-9OoIlLSsBZzGg|][0-9A-Za-z|]"
-    r"(?:\s?\.\s?[0-9A-Za-z|]{1,4}|,[0-9][0-9A-Za-z|]{0,3}|[0-9A-Za-z|]{1,4})?)"
+    # the dot as written, with a speck read as a comma before it ("$16,.1XXA"), or as a comma
+    r"(?:\s?,?\.\s?[0-9A-Za-z|]{1,4}|,[0-9][0-9A-Za-z|]{0,3}|[0-9A-Za-z|]{1,4})?)"
     r"(?![\w/])(?!-\d)(?!\.\d)"
     r"(?!\s*(?:weeks?|wks?|months?|mos?|days?|visits?|sessions?|mg|lbs?|x\b|%))"
 )
@@ -286,7 +287,7 @@ _BLOCK_END = re.compile(
     re.IGNORECASE | re.MULTILINE,  # matched at a line's start inside the text
 )
 _CODE_LIKE = re.compile(
-    r"(?<![\w/])(?<!\d-)(?:[\w$§|]{1,3}[.,]\s?[\w|]{1,5}|[\w$§|]{4,9})(?![\w/])"
+    r"(?<![\w/])(?<!\d-)(?:[\w$§|]{1,3},?[.,]\s?[\w|]{1,5}|[\w$§|]{4,9})(?![\w/])"
 )
 _PROCEDURE_LINE = re.compile(r"\b(?:cpt|hcpcs|billing|procedures?)\b", re.IGNORECASE)
 _PLACEHOLDERS = re.compile(r"^[A-Za-z$§](?=[0-9A-Za-z]{0,2}\d)[0-9A-Za-z]{1,3}X{1,3}", re.I)

@@ -513,6 +513,7 @@ def test_printed_options_with_no_tick_read_are_doubted(nlp, text, doubted) -> No
         "A:\n1. 423552\n2. S53.419A\nPlan: massage",
         "ICD-10 code\nDescription\nG47.20\nS3.6XXA.\nORDERS",  # a digit lost, the X's kept
         "A:\n2734\n_ $16.1XXD strain of muscle\nPlan: massage",  # Z73.4, its Z and dot lost
+        "Dx: S23.429D. SUB.NGA. S16.1XXA\nSignature",  # a hand-written code, every digit lost
     ],
 )
 def test_code_that_did_not_read_is_doubted(nlp, text) -> None:

@@ -307,7 +307,11 @@ def unread_codes(text: str, found: list[FoundCode]) -> list[tuple[int, int]]:
         for match in _CODE_LIKE.finditer(text, start, end):
             token = match.group(0)
             compact = re.sub(r"[\s.,]", "", token)
-            if not _looks_like_code(compact, token) and not _alone_on_its_line(text, match):
+            if not (
+                _looks_like_code(compact, token)
+                or _alone_on_its_line(text, match)
+                or _dotted_among_codes(text, match, taken)
+            ):
                 continue
             if any(s < match.end() and match.start() < e for s, e in taken):
                 continue
@@ -405,6 +409,20 @@ def _covered(described: tuple[str, ...], listed: set[str]) -> bool:
 
 def _without_codes(piece: str) -> str:
     return CANDIDATE.sub("", piece).strip(" .,;:-")
+
+
+_DOTTED_SHAPE = re.compile(r"[A-Za-z$§]\w{2}\.\w{1,4}")
+
+
+def _dotted_among_codes(text: str, match: re.Match[str], taken: list[tuple[int, int]]) -> bool:
+    """A code's dotted shape with no digit left, on the line of a code read ("Dx: S23U29D.
+    SUB.NGA. SIEAXXA": a hand-written S46.119A whose every digit tesseract lost)."""
+    if not _DOTTED_SHAPE.fullmatch(match.group(0).strip()):
+        return False
+    line_start = text.rfind("\n", 0, match.start()) + 1
+    line_end = text.find("\n", match.end())
+    line_end = len(text) if line_end < 0 else line_end
+    return any(line_start <= s < line_end for s, _ in taken)
 
 
 def _alone_on_its_line(text: str, match: re.Match[str]) -> bool:

@@ -67,6 +67,9 @@ def _read(text: str, confidence: float | None = None) -> ReadDocument:
             "DIAGNOSES\nICD-10 code  Description\n$16,.1XXA\n$39.012A  Strain",
             ["S16.1XXA", "S39.012A"],
         ),
+        # the dot read as a dash after a letter-led code; a range or a phone stays apart
+        ("ICD-10 code  Description\n$39.012A  Strain\n[s73-191d  .  oe", ["S39.012A", "S73.191D"]),
+        ("Seen A12-2025; call 206-555-0101", []),
         ("Dx: M54.2 Cervicalgia; M54.2 again", ["M54.2"]),
         ("Diagnosis (ICD-10): 1.M54.41; 2.$13.5XXD", ["M54.41", "S13.5XXD"]),  # list numbers
         ("Ibuprofen 1.5 mg; Dx 2.5S39", []),

@@ -19,7 +19,9 @@ CANDIDATE = re.compile(
     r"(?<![\w$§#/])(?<!\d-)(?:(?<!\d\.)|(?=[A-Za-z$§]))"  # "1.M54.41": a list number
     r"(?P<raw>[A-Za-z$§0-2568][0-9OoIlLSsBZzGg|][0-9A-Za-z|]"
     # the dot as written, with a speck read as a comma before it ("$16,.1XXA"), or as a comma
-    r"(?:\s?,?\.\s?[0-9A-Za-z|]{1,4}|,[0-9][0-9A-Za-z|]{0,3}|[0-9A-Za-z|]{1,4})?)"
+    # or as a dash after a letter-led code's third place ("s73-191d"; "M54-M55" stays apart)
+    r"(?:\s?,?\.\s?[0-9A-Za-z|]{1,4}|,[0-9][0-9A-Za-z|]{0,3}|[0-9A-Za-z|]{1,4}"
+    r"|(?<=[A-Za-z][0-9OoIlLSsBZzGg|][0-9A-Za-z|])-[0-9][0-9A-Za-z|]{0,3}(?![\w-]))?)"
     r"(?![\w/])(?!-\d)(?!\.\d)"
     r"(?!\s*(?:weeks?|wks?|months?|mos?|days?|visits?|sessions?|mg|lbs?|x\b|%))"
 )
@@ -138,8 +140,8 @@ def _read_candidate(
     raw = match.group("raw")
     if _DOSE.fullmatch(raw):
         return None
-    compact = re.sub(r"\s?\.\s?|,", "", raw)
-    has_dot = "." in raw or "," in raw  # "M41,26": the dot read as a comma
+    compact = re.sub(r"\s?\.\s?|,|-", "", raw)
+    has_dot = any(mark in raw for mark in ".,-")  # "M41,26", "s73-191d": the dot misread
     if sum(ch.isdigit() for ch in compact[1:]) < 2:
         return None  # words such as "Sol" or "BIG" repair into codes; real codes carry digits
     line_start = text.rfind("\n", 0, match.start()) + 1
@@ -173,6 +175,8 @@ def _read_candidate(
         return FoundCode(icd10.dotted(best[0]), match.start(), match.end(), True, len(best) > 1)
     if not first_is_letter and compact[0] not in _SAFE_LEADING:
         return None  # "100.4" (a temperature) is no code: 0, 1, 2, 6 count only when it exists
+    if "-" in raw:
+        return None  # a dash for the dot only when that gives a real code: "A12-2025" is a form id
     if not first_is_letter:
         exact = _LETTER_FOR[compact[0]] + exact[1:]  # "$16.5XXD" is written as S16.5XXD
         if exact[0] == "S" and len(exact) == 7 and exact[-1].isdigit():

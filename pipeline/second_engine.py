@@ -209,10 +209,12 @@ def _doubt_a_rejection(
         unknown_in_list = not icd10.exists(mention.code) and any(
             _listed_under(mention.evidence, m.evidence) for m in merged.codes
         )
-        if _reimbursable(mention.code, rules) or unknown_in_list:
-            doubt = f"diagnosis:{mention.code}"
+        doubt = f"diagnosis:{mention.code}"
+        if _reimbursable(mention.code, rules):
             _doubt(merged, doubt)
             merged.unsure[doubt] = mention.evidence
+        elif unknown_in_list:
+            _doubt(merged, doubt)  # no second reading of it can make it a code: never settled
 
 
 def _listed_under(spot: Evidence, code: Evidence) -> bool:

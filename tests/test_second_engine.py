@@ -270,6 +270,7 @@ def test_a_faint_unknown_code_listed_under_a_sure_one_keeps_it_from_rejection() 
     next_line = (300.0, 560.0, 600.0, 610.0)
     merged = reconcile(first, _faint("M25.535", next_line), RULES)
     assert merged.doubts == ["diagnosis:M25.535"]
+    assert "diagnosis:M25.535" not in merged.unsure  # tesseract reading it again settles nothing
     far_off = (1500.0, 560.0, 1800.0, 610.0)  # another column: an address, a phone
     assert reconcile(first, _faint("M25.535", far_off), RULES).doubts == []
     way_below = (300.0, 1500.0, 600.0, 1550.0)

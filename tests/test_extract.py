@@ -202,6 +202,11 @@ def test_code_evidence_keeps_written_text_and_box(nlp) -> None:
             (12, None, "wk"),
         ),
         ("Massage twice-weekly x 6 wks", (2, None, 1, "wk"), (6, None, "wk")),
+        (  # a speck between the number and its unit, the unit on the next line
+            "for therapeutic massage 4x/month for 8 ~\nwks.  ,\nDiagnosis codes: M54.59.",
+            (4, None, 1, "mo"),
+            (8, None, "wk"),
+        ),
         ("Massage 2x/wk for 6 or 8 weeks", (2, None, 1, "wk"), (6, 8, "wk")),  # not 8 weeks
         ("Massage once-a-week for 8 weeks", (1, None, 1, "wk"), (8, None, "wk")),
         # "2 x 10" under a combined label, the visit count on the next line

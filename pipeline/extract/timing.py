@@ -99,7 +99,8 @@ DURATION = re.compile(
     r"\s*:?\s*(?:the\s+)?(?:next\s+|following\s+|a\s+period\s+of\s+)?)?"
     rf"(?P<v>\d{{1,3}}|{NUMBER}|a|an)(?:\s*(?:-|–|to|or)\s*(?P<vmax>\d{{1,3}}|{NUMBER}))?"
     r"(?:[.,](?=\s))?"  # a speck OCR put after the number: "x3. months", "6 to 8. weeks"
-    r"(?:\s*-\s*|\s*)"  # "a 6-week course", or OCR's "2-3-mo"
+    # "a 6-week course", OCR's "2-3-mo", or a speck between ("for 8 ~\nwks")
+    r"(?:\s*-\s*|\s*(?:[~_`‘’'][ \t]*\n?\s*)?)"
     r"(?P<unit>weeks?|wks?|wk\.|months?|mos?|mths?|days?|years?|yrs?|w(?=\b)|m(?=\b)|d(?=\b))\b"
     r"(?P<after>\s+(?:of|ago|old|post|prior|since)\b)?",
     re.IGNORECASE,

@@ -292,7 +292,6 @@ def _carry_unread(merged: Extraction, second: Extraction) -> None:
         if not any(_overlap(unread, m.evidence) for m in merged.codes):
             merged.doubts.append("diagnosis:unread")
             merged.unread_spots.append(unread)
-            merged.evidence.setdefault("diagnosis:unread", unread)
     if second.doubts.count("diagnosis:unread") > len(second.unread_spots):
         _doubt(merged, "diagnosis:unread")  # a spot without a box: a doubt still
 

@@ -14,6 +14,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from models.document import Word
 from pipeline.read import lost_lines, tesseract
+from pipeline.read.ocr import ocr_page
 from synth.ink import font_paths
 
 _ROWS = [
@@ -137,3 +138,21 @@ def test_recovered_lines_follow_what_stands_above_them_in_reading_order() -> Non
         "Treatment:",
     ]
     assert len({w.line for w in merged}) == 8  # each recovered line a line of its own
+
+
+def test_a_page_read_through_the_ocr_stage_gets_its_dropped_row_back(settings, tmp_path) -> None:
+    """End to end through ``ocr_page``: a tesseract that drops the "G43.E19" row from its
+    page reading (as its layout analysis does) but reads the stacked crops as it is."""
+    dropping = tmp_path / "tesseract"
+    dropping.write_text(
+        "#!/bin/sh\n"
+        'tesseract "$@" || exit $?\n'
+        'case "$*" in *"--psm 3"*) sed -i "/G43.E19/d" "$2.tsv" ;; esac\n'
+    )
+    dropping.chmod(0o755)
+    forgetful = settings.ocr.model_copy(update={"tesseract_cmd": str(dropping)})
+    page, _ = ocr_page(_form(), 1, forgetful)
+    assert "G43.E19" in [w.text for w in page.words]
+    switched_off = forgetful.model_copy(update={"recover_lost_lines": False})
+    page, _ = ocr_page(_form(), 1, switched_off)
+    assert "G43.E19" not in [w.text for w in page.words]  # the wrapper does drop it

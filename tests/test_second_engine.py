@@ -118,7 +118,6 @@ def test_a_description_left_without_its_code_is_settled_by_the_code_read_beside_
     first = Extraction(
         codes=[_mention("S16.1XXA", OTHER_ROW)],
         doubts=["diagnosis:unread"],
-        evidence={"diagnosis:unread": beside},
         unread_spots=[beside],
     )
     second = Extraction(codes=[_mention("S16.1XXA", OTHER_ROW), _mention("S29.012A", ROW)])
@@ -134,14 +133,12 @@ def test_each_engine_reading_what_the_other_left_unread_settles_both() -> None:
     first = Extraction(
         codes=[_mention("S40.012D", OTHER_ROW)],
         doubts=["diagnosis:unread"],
-        evidence={"diagnosis:unread": spot},
         unread_spots=[spot],
     )
     spot = Evidence(page=1, text="540012D", bbox=OTHER_ROW)
     second = Extraction(
         codes=[_mention("S33.6XXD", ROW)],
         doubts=["diagnosis:unread"],
-        evidence={"diagnosis:unread": spot},
         unread_spots=[spot],
     )
     merged = reconcile(first, second, RULES)
@@ -160,7 +157,6 @@ def test_every_unread_spot_read_by_the_second_engine_settles_them_all() -> None:
     first = Extraction(
         codes=[_mention("G89.18", ROW)],
         doubts=["diagnosis:unread", "diagnosis:unread"],
-        evidence={"diagnosis:unread": garbled},
         unread_spots=[garbled, description],
     )
     read_there = (1600.0, 995.0, 1818.0, 1060.0)

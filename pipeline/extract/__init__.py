@@ -91,7 +91,6 @@ class CodesComponent:
             extraction.doubts.append("diagnosis:unread")
             evidence = layout.evidence(start, end)
             if evidence is not None:
-                extraction.evidence.setdefault("diagnosis:unread", evidence)
                 extraction.unread_spots.append(evidence)
         for found in found_codes:
             _add_span(doc, found.start, found.end, "DIAGNOSIS")

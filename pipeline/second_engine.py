@@ -82,7 +82,8 @@ def _reconcile_codes(merged: Extraction, second: Extraction, rules: RuleSettings
                 _replace_faintly(merged, under, mention, second)
             continue
         if under is None:
-            merged.codes.append(mention)
+            if not _in_claim_number(mention, merged):
+                merged.codes.append(mention)
         elif _cut_short(mention.code, under.code):
             continue  # "Z00" where tesseract read "Z00. 2" faintly: the 2 lost, not wrong
         elif under.described != mention.described:
@@ -100,6 +101,16 @@ def _reconcile_codes(merged: Extraction, second: Extraction, rules: RuleSettings
         _add_faintly(merged, faint_only, second)
     if _every_unread_spot_read(merged) and _read_by_the_first(second, merged):
         _settle(merged, "diagnosis:unread")
+
+
+def _in_claim_number(mention: CodeMention, merged: Extraction) -> bool:
+    """A code only the second reading found, made of the claim number's characters.
+
+    (Seen: tesseract read "claim # RR93068" and took it as the claim number; PP-OCR read
+    "laim # R93068.", the label's first letter lost, and the number became R93.068.)
+    """
+    claim = (merged.payer.claim_number or "").upper()
+    return bool(claim) and mention.code.replace(".", "") in claim
 
 
 def _every_unread_spot_read(merged: Extraction) -> bool:

@@ -70,6 +70,7 @@ def _read(text: str, confidence: float | None = None) -> ReadDocument:
         # the dot read as a dash after a letter-led code; a range or a phone stays apart
         ("ICD-10 code  Description\n$39.012A  Strain\n[s73-191d  .  oe", ["S39.012A", "S73.191D"]),
         ("Seen A12-2025; call 206-555-0101", []),
+        ("Dx: M54.31\nPhone 360 SSS-09 ext 4", ["M54.31"]),  # "555-0109" cut: no S55.09
         ("Dx: M54.2 Cervicalgia; M54.2 again", ["M54.2"]),
         ("Diagnosis (ICD-10): 1.M54.41; 2.$13.5XXD", ["M54.41", "S13.5XXD"]),  # list numbers
         ("Ibuprofen 1.5 mg; Dx 2.5S39", []),
@@ -217,6 +218,13 @@ def test_code_evidence_keeps_written_text_and_box(nlp) -> None:
             (6, None, "mo"),
         ),
         ("FREQUENCY 2 Limes, per week\nDUR  x one montks", (2, None, 1, "wk"), (1, None, "mo")),
+        # a speck read as a letter glued on the unit; a letter read as "@"
+        ("FREQUENCY & DURATION 2x/wk x 3-6 wmonthS", (2, None, 1, "wk"), (3, 6, "mo")),
+        (
+            "FREQUENCY OF VISITS: every other week\nDURATION OF CARE: 2 we@ks",
+            (1, None, 2, "wk"),
+            (2, None, "wk"),
+        ),
         (
             "FREQUENCY OF TREATMENT 2 ties per week\nDUR\nx 6 mos",
             (2, None, 1, "wk"),
@@ -594,6 +602,13 @@ def test_a_hyphenated_claim_number_is_not_an_unread_code(nlp) -> None:
     assert [c.code for c in found.codes] == ["S83.8X1D"] and found.doubts == []
 
 
+def test_the_icd_labels_own_ten_is_not_an_unread_code(nlp) -> None:
+    """PP-OCR read a form's column label "ICD-10 code" as "ICD-10.5m"."""
+    found = extract(nlp, _read("Dx / ICD-10 codes\nICD-10.5m . Descripton\ns63697a\nS93512A"))
+    assert [c.code for c in found.codes] == ["S63.697A", "S93.512A"] and found.doubts == []
+    assert "diagnosis:unread" in extract(nlp, _read("Dx / ICD-10 codes\nS93512A\n10.5m")).doubts
+
+
 def test_descriptions_beside_their_codes_are_not_doubted(nlp) -> None:
     text = "ICD-10: M54.2 Cervicalgia; S39.012A (Strain of muscle, fascia and tendon of lower back)"
     assert extract(nlp, _read(text)).doubts == []
@@ -659,3 +674,73 @@ def test_a_code_is_marked_described_only_by_its_whole_official_description(nlp) 
     listed = _read("Dx: Low back pain (M54.50), Pain in thoracic spine M54.6")
     found = {m.code: m.described for m in extract(nlp, listed).codes}
     assert found == {"M54.50": False, "M54.6": True}  # another code's words are not it
+
+
+@pytest.mark.parametrize(
+    ("text", "frequency"),
+    [
+        ("Frequency of treatment: ix/week\nDuration: 1 year", (1, None, 1, "wk")),
+        ("Massage lx per wk x 6 weeks", (1, None, 1, "wk")),
+        ("Massage Ix a week for 4 weeks", (1, None, 1, "wk")),
+    ],
+)
+def test_a_count_of_one_read_as_a_letter(nlp, text, frequency) -> None:
+    """Seen: a typed fax's "1x/week" read "ix/week" at 0.91; the order was lost."""
+    found = extract(nlp, _read(text, confidence=0.9))
+    got = found.frequency
+    assert (got.count, got.count_max, got.period, got.period_unit) == frequency
+    assert "frequency" not in found.doubts
+    assert found.frequency.text.split()[0][0] in "ilI"  # evidence keeps the page's word
+
+
+def test_a_count_read_as_a_letter_faintly_is_doubted(nlp) -> None:
+    """Its "number" holds no digit, so the number threshold guards the whole word."""
+    found = extract(nlp, _read("Frequency of treatment: ix/week", confidence=0.5))
+    assert found.frequency.count == 1 and "frequency" in found.doubts
+
+
+@pytest.mark.parametrize(
+    "text", ["I x/week", "Sig: lx daily", "Dx: I10, lx", "|x/week", "Frequency: \\~Lx/week"]
+)
+def test_a_letter_is_a_count_only_where_a_frequency_needs_one(nlp, text) -> None:
+    assert extract(nlp, _read(text, confidence=0.9)).frequency is None
+
+
+def _read_with(rows: list[list[tuple[str, float]]]) -> ReadDocument:
+    """A page of words with a confidence each."""
+    words = [
+        Word(
+            text=t,
+            line=line,
+            confidence=c,
+            bbox=(60.0 * i, 20.0 * line, 60.0 * i + 50, 20.0 * line + 15),
+        )
+        for line, row in enumerate(rows)
+        for i, (t, c) in enumerate(row)
+    ]
+    page = PageText(number=1, method="ocr", words=words)
+    return ReadDocument(
+        source=Source(path="t", sha256=None, media_type=None, pages=1), pages=[page]
+    )
+
+
+def test_a_faint_word_in_the_code_column_is_an_unread_code(nlp) -> None:
+    """Seen: "S\\VE\\KXD" at 0.06 for S16.1XXD; accepted on the other codes before."""
+    rows = [
+        [("DIAGNOSIS", 0.93), ("(ICD-10)", 0.91)],
+        [("S\\VE\\KXD", 0.06), ("|", 0.87), ("STRAIN", 0.87), ("OF", 0.96), ("MUSCLE", 0.5)],
+        [("M25.519", 0.9), ("|", 0.74)],
+    ]
+    found = extract(nlp, _read_with(rows))
+    assert [c.code for c in found.codes] == ["M25.519"]
+    assert "diagnosis:unread" in found.doubts
+    assert [s.text for s in found.unread_spots] == ["S\\VE\\KXD"]
+
+
+def test_a_faint_word_beside_a_code_read_or_outside_a_diagnosis_block_is_no_code(nlp) -> None:
+    beside = [[("Dx:", 0.9)], [("S16.1XXD", 0.9), ("Sxkeq", 0.1)], [("Kaaxzq", 0.1), ("x", 0.9)]]
+    assert "diagnosis:unread" in extract(nlp, _read_with(beside)).doubts  # its own line: unread
+    beside[2] = [("M54.50", 0.9)]
+    assert extract(nlp, _read_with(beside)).doubts == []
+    elsewhere = [[("Patient", 0.9), ("Notes", 0.9)], [("Kaaxzq", 0.1), ("seen", 0.9)]]
+    assert extract(nlp, _read_with(elsewhere)).doubts == []

@@ -156,3 +156,51 @@ def test_a_page_read_through_the_ocr_stage_gets_its_dropped_row_back(settings, t
     switched_off = forgetful.model_copy(update={"recover_lost_lines": False})
     page, _ = ocr_page(_form(), 1, switched_off)
     assert "G43.E19" not in [w.text for w in page.words]  # the wrapper does drop it
+
+
+def _shredded(word: Word, pieces: list[str], first_line: int) -> list[Word]:
+    """The word as tesseract shreds a row: lines of a faint letter or two side by side."""
+    left, top, right, bottom = word.bbox
+    width = (right - left) / len(pieces)
+    return [
+        Word(
+            text=text,
+            line=first_line + i,
+            confidence=0.3,
+            bbox=(left + i * width, top, left + (i + 1) * width - 4, bottom),
+        )
+        for i, text in enumerate(pieces)
+    ]
+
+
+def test_a_row_shredded_into_one_letter_lines_is_read_again(settings) -> None:
+    """Seen: a code row read as "QO", "ies)", "ise)", "ND", "[ee]", each a line of its own
+    and faint; its ink was covered, so the code was lost and the referral accepted."""
+    page = _form()
+    words = tesseract.read_words(page, settings.ocr).words
+    (code,) = [w for w in words if w.text == "G43.E19"]
+    pieces = _shredded(code, ["QO", "ies)", "ise)", "ND", "[ee]"], first_line=100)
+    shredded = [w for w in words if w is not code] + pieces
+    recovered = lost_lines.recover(page, shredded, settings.ocr)
+    texts = [w.text for w in recovered]
+    assert "G43.E19" in texts
+    assert not {"QO", "ies)", "ise)", "ND", "[ee]"} & set(texts)  # the pieces made way
+
+
+def test_pieces_with_no_ink_under_them_stay(settings) -> None:
+    """A row of marks where nothing is read again (no ink, a tick box row) keeps them."""
+    page = _form()
+    words = tesseract.read_words(page, settings.ocr).words
+    blank = Word(text="x", line=0, confidence=0.3, bbox=(800.0, 780.0, 1000.0, 820.0))
+    pieces = _shredded(blank, ["[", "]", "[", "]", "["], first_line=100)
+    assert lost_lines.shredded_rows(words + pieces, 40)  # taken for a shredded row
+    recovered = lost_lines.recover(page, words + pieces, settings.ocr)
+    assert all(p in recovered for p in pieces)
+
+
+def test_a_short_row_of_faint_words_is_no_shredded_row() -> None:
+    words = [_word(t, i, 200 + 60 * i, 500) for i, t in enumerate(["a", "b", "c"])]
+    faint = [w.model_copy(update={"confidence": 0.3}) for w in words]
+    assert lost_lines.shredded_rows(faint, 30) == set()  # three pieces are not a row
+    wide = [_word("Occipital", 5 + i, 200 + 300 * i, 500) for i in range(5)]
+    assert lost_lines.shredded_rows(wide, 30) == set()  # words, not letters

@@ -9,7 +9,7 @@ from email import message_from_bytes
 from pathlib import Path
 
 import pytest
-from PIL import Image
+from PIL import Image, ImageDraw
 
 from pipeline.read import read_file
 from pipeline.read.deskew import skew_angle
@@ -69,12 +69,24 @@ def test_turned_pages_are_set_upright(pipeline, generated) -> None:
     assert all((c + t) % 360 == 0 or c == t for c, t in zip(corrections, turns, strict=True))
 
 
-def test_blank_fax_page_is_read_once(pipeline, tmp_path) -> None:
+def test_blank_fax_page_is_not_given_to_tesseract(pipeline, tmp_path) -> None:
     path = tmp_path / "blank.tif"
     Image.new("1", (1728, 1078), 1).save(path, compression="group4", dpi=(204, 98))
     processed = pipeline.process(path)
-    assert [p.ocr_passes for p in processed.read.document.pages] == [1]  # no turning blank paper
+    assert [p.ocr_passes for p in processed.read.document.pages] == [0]  # nothing to read
     assert processed.referral.decision.reasons[0].code.value == "UNREADABLE_DOCUMENT"
+    assert 1 in processed.read.images  # the page is still shown to staff
+
+
+def test_a_page_with_one_faint_line_is_read(pipeline, tmp_path) -> None:
+    """Only paper with no mark darker than light grey counts as blank."""
+    page = Image.new("L", (850, 1100), 255)
+    ImageDraw.Draw(page).text((80, 80), "Dx: M54.50 low back pain", fill=150)
+    path = tmp_path / "faint.png"
+    page.resize((1700, 2200)).save(path, dpi=(200, 200))
+    processed = pipeline.process(path)
+    (page,) = processed.read.document.pages
+    assert page.ocr_passes >= 1 and "M54.50" in " ".join(w.text for w in page.words)
 
 
 def test_exif_orientation_is_applied(pipeline, tmp_path) -> None:

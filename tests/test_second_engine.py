@@ -14,7 +14,7 @@ from PIL import Image, ImageDraw, ImageFont
 from models.config import RuleSettings
 from models.document import PageText, ReadDocument, Word
 from models.extraction import CodeMention, Extraction
-from models.referral import Evidence, Frequency, Patient, Prescriber, Source
+from models.referral import Evidence, Frequency, Patient, Payer, Prescriber, Source
 from pipeline.extract import build_nlp, codes, extract
 from pipeline.extract.timing import faint_letters_decide_nothing
 from pipeline.process import Pipeline
@@ -96,6 +96,16 @@ def test_the_second_reading_fills_what_the_first_missed() -> None:
     assert [m.code for m in merged.codes] == ["S16.1XXA", "M54.50"]
     assert merged.frequency == WEEKLY and merged.prescriber.name == "Alan Park"
     assert first.frequency is None  # the first extraction is not changed in place
+
+
+def test_a_code_made_of_the_claim_number_is_not_added() -> None:
+    """PP-OCR read "laim # R93068." where tesseract read "claim # RR93068" (its claim)."""
+    first = Extraction(codes=[_mention("S13.4XXA", ROW)])
+    first.payer = Payer(name="L&I", kind="lni", claim_number="RR93068")
+    second = Extraction(codes=[_mention("S13.4XXA", ROW), _mention("R93.068", OTHER_ROW)])
+    assert [m.code for m in reconcile(first, second, RULES).codes] == ["S13.4XXA"]
+    first.payer = Payer(name="L&I", kind="lni", claim_number="BB55123")
+    assert "R93.068" in [m.code for m in reconcile(first, second, RULES).codes]
 
 
 def test_a_code_the_first_misread_at_the_same_place_is_replaced() -> None:

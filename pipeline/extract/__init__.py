@@ -73,6 +73,38 @@ def _doubtful(
     return confidence is not None and confidence < threshold
 
 
+_FAINT_CELL = 0.25  # a word read this faintly carries no letter one can trust
+_CELL_LETTERS = (5, 9)  # as long as a code is written, with or without its dot
+
+
+def _faint_code_cells(
+    layout: Layout, text: str, found: list[codes.FoundCode]
+) -> list[tuple[int, int]]:
+    """The first word of a diagnosis line, of a code's length, read too faintly to be
+    anything, on a line where no code was read: the code column's cell, unread.
+
+    (Seen: "S\\VE\\KXD" at 0.06 for S16.1XXD before "| STRAIN OF MUSCLE ... NECK
+    LEVEL"; no rule saw a code in it, and the referral was accepted on its other codes.)
+    """
+    taken = [(f.start, f.end) for f in found]
+    spots = []
+    for start, end in codes.diagnosis_blocks(text):
+        for placed in layout.words_in(start, end):
+            line_start = text.rfind("\n", 0, placed.start) + 1
+            line_end = text.find("\n", placed.end)
+            line_end = len(text) if line_end < 0 else line_end
+            if (
+                placed.start == line_start
+                and line_end > placed.end
+                and (placed.word.confidence or 1.0) < _FAINT_CELL
+                and _CELL_LETTERS[0] <= len(placed.word.text) <= _CELL_LETTERS[1]
+                and placed.word.text[0].isalnum()
+                and not any(line_start <= s < line_end for s, _ in taken)
+            ):
+                spots.append((placed.start, placed.end))
+    return spots
+
+
 class CodesComponent:
     """ICD-10-CM codes, once each in order of first appearance, with evidence."""
 
@@ -86,6 +118,7 @@ class CodesComponent:
         found_codes = codes.find_codes(doc.text)
         suspicious = codes.unread_codes(doc.text, found_codes)
         suspicious += codes.described_without_code(doc.text, found_codes)
+        suspicious += _faint_code_cells(layout, doc.text, found_codes)
         for start, end in suspicious:
             _add_span(doc, start, end, "UNREAD_CODE")
             extraction.doubts.append("diagnosis:unread")
@@ -140,7 +173,8 @@ class TimingComponent:
 
     def __call__(self, doc: Doc) -> Doc:
         extraction, text = doc._.extraction, doc.text
-        spelled = timing.repair_unit_words(text)  # same offsets; evidence keeps the page's words
+        # same offsets; evidence keeps the page's words
+        spelled = timing.repair_misread_ones(timing.repair_unit_words(text))
         found = timing.frequencies(spelled)
         frequency, frequency_conflict = timing.best(found)
         if frequency is not None:
@@ -153,7 +187,8 @@ class TimingComponent:
                 period_unit=unit,
                 text=text[frequency.start : frequency.end],
             )
-            self._record(doc, frequency, "frequency", frequency_conflict, cut)
+            repaired = _count_repaired(text, spelled, frequency)
+            self._record(doc, frequency, "frequency", frequency_conflict, cut, repaired)
         supported = [(m.start, m.end) for m in found if m.score > 0]
         ordered_end = frequency.end if frequency is not None else None
         duration, duration_conflict = timing.best(timing.durations(spelled, supported, ordered_end))
@@ -174,15 +209,26 @@ class TimingComponent:
         return doc
 
     def _record(
-        self, doc: Doc, mention: timing.Mention, field: str, conflict: bool, cut: bool
+        self,
+        doc: Doc,
+        mention: timing.Mention,
+        field: str,
+        conflict: bool,
+        cut: bool,
+        repaired: bool = False,
     ) -> None:
+        """The value's span, evidence and doubts.
+
+        A count read as a letter ("ix/week") holds no digit, so the number threshold,
+        which guards a value's number, is applied to the whole mention instead.
+        """
         layout, extraction = _layout(doc), doc._.extraction
         _add_span(doc, mention.start, mention.end, field.upper())
         evidence = layout.evidence(mention.start, mention.end)
         if evidence is not None:
             extraction.evidence[field] = evidence
         faint = _doubtful(layout, mention.start, mention.end, self.threshold) or _doubtful(
-            layout, mention.start, mention.end, self.number_threshold, numbers_only=True
+            layout, mention.start, mention.end, self.number_threshold, numbers_only=not repaired
         )
         if faint and not (conflict or cut):
             faint = not self._faintness_harmless(layout, doc.text, mention, field)
@@ -207,6 +253,13 @@ class TimingComponent:
         return faint is not None and timing.faint_letters_decide_nothing(
             field, written, faint, mention.values
         )
+
+
+def _count_repaired(text: str, spelled: str, mention: timing.Mention) -> bool:
+    """Whether a number of the mention was a letter on the page ("ix/week")."""
+    return any(
+        text[i] != spelled[i] and spelled[i].isdigit() for i in range(mention.start, mention.end)
+    )
 
 
 class PartiesComponent:

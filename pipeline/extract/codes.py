@@ -93,7 +93,7 @@ class FoundCode:
 def find_codes(text: str) -> list[FoundCode]:
     """Every code written in the text, in order of appearance (duplicates kept)."""
     found: list[FoundCode] = []
-    blocks = _diagnosis_blocks(text)
+    blocks = diagnosis_blocks(text)
     for match in CANDIDATE.finditer(text):
         listed = bool(found) and _follows(text, found[-1].end, match.start())
         # "| 256.3 |" two rows under "DIAGNOSES", a description row between: Z56.3
@@ -163,6 +163,8 @@ def _read_candidate(
         return None  # a lower-case x before a number is a multiplication ("x10 weeks")
     if not first_is_letter and not _leading_digit_allowed(compact, has_dot, in_dx_context):
         return _repair_described(text, match, compact)
+    if "-" in raw and not raw[1:3].isdigit():
+        return None  # a dash for the dot only after two digits as written: "SSS-09" is a phone's
     exact = compact.upper()
     if len(exact) == 3 and not has_dot and not in_dx_context and not _described(text, match):
         return None  # "B02" in a garbled letterhead or a suite number is no diagnosis
@@ -293,6 +295,7 @@ _BLOCK_END = re.compile(
 _CODE_LIKE = re.compile(
     r"(?<![\w/])(?<!\d-)(?:[\w$§|]{1,3},?[.,]\s?[\w|]{1,5}|[\w$§|]{4,9})(?![\w/])"
 )
+_ICD_LABEL_BEFORE = re.compile(r"\bicd\s?-?\s?$", re.IGNORECASE)
 _PROCEDURE_LINE = re.compile(r"\b(?:cpt|hcpcs|billing|procedures?)\b", re.IGNORECASE)
 _PLACEHOLDERS = re.compile(r"^[A-Za-z$§](?=[0-9A-Za-z]{0,2}\d)[0-9A-Za-z]{1,3}X{1,3}", re.I)
 _SHORTHAND = re.compile(r"^\d[xX×*]\d{1,2}$")
@@ -307,7 +310,7 @@ def unread_codes(text: str, found: list[FoundCode]) -> list[tuple[int, int]]:
     """
     taken = [(f.start, f.end) for f in found]
     suspicious = []
-    for start, end in _diagnosis_blocks(text):
+    for start, end in diagnosis_blocks(text):
         for match in _CODE_LIKE.finditer(text, start, end):
             token = match.group(0)
             compact = re.sub(r"[\s.,]", "", token)
@@ -323,6 +326,8 @@ def unread_codes(text: str, found: list[FoundCode]) -> list[tuple[int, int]]:
             before = text[line_start : match.start()]
             if _NOT_A_DIAGNOSIS_BEFORE.search(before[-30:]) or _PROCEDURE_LINE.search(before):
                 continue
+            if _ICD_LABEL_BEFORE.search(before):
+                continue  # "ICD-10.5m": the label's own 10, the word after it garbled
             suspicious.append((match.start(), match.end()))
     return suspicious
 
@@ -335,7 +340,7 @@ def described_without_code(text: str, found: list[FoundCode]) -> list[tuple[int,
     """
     listed = {f.code.replace(".", "") for f in found}
     missing = []
-    for start, end in _diagnosis_blocks(text):
+    for start, end in diagnosis_blocks(text):
         position = start
         for line in text[start:end].split("\n"):
             for piece in re.split(r"\s{2,}|;|\(|\)", line):
@@ -453,7 +458,7 @@ def _looks_like_code(compact: str, token: str) -> bool:
     return not compact.isdigit() or 6 <= len(compact) <= 7
 
 
-def _diagnosis_blocks(text: str) -> list[tuple[int, int]]:
+def diagnosis_blocks(text: str) -> list[tuple[int, int]]:
     """From each diagnosis label to the next section label, at most six lines (merged)."""
     blocks: list[tuple[int, int]] = []
     for label in _DX_LABEL.finditer(text):

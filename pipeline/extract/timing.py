@@ -165,7 +165,10 @@ _NOT_TREATMENT = re.compile(
 # own are kept.
 _UNIT_WORDS = ("weeks", "weekly", "month", "months", "monthly", "times", "visits", "sessions")
 _REAL_NEIGHBOURS = frozenset({"mouth", "mouths", "tiles", "tides", "timed", "timer", "dimes"})
-_LETTER_RUN = re.compile(r"[A-Za-z]{5,}")
+# "we@ks": an "@" is a letter misread (it stands in no unit, number or code)
+_LETTER_RUN = re.compile(r"[A-Za-z@]{5,}")
+# units a stray letter glued in front of leaves whole ("wmonths"; "xmonths" is above)
+_SPECK_GLUED_UNITS = frozenset({"weeks", "months", "weekly", "monthly"})
 _GLUED_BEFORE = re.compile(r"(?:x|times?|visits?|sessions?)?(?:per|a|an|each|every)?", re.I)
 
 
@@ -181,6 +184,23 @@ def repair_unit_words(text: str) -> str:
         if repaired is not None:
             letters[run.end() - len(repaired) : run.end()] = repaired
     return "".join(letters)
+
+
+# A count of one read as a letter ("ix/week", "lx per wk"): the letter (l, i or I; an "L"
+# is as often what is left of a hand-written "1-2") stands where only
+# a number can, glued to the times sign of a frequency; no word is made of it, so the one
+# is written back. A bar ("|x/wk") may be a table's rule, and a letter before a range's
+# dash ("I-2x") may be one too: those stay as read (a cut range is doubted elsewhere).
+_ONE_READ_AS_LETTER = re.compile(
+    r"(?<![A-Za-z0-9.,/|])[lIi]"
+    r"(?=[xX×]\s?(?:/|[Pp]er\b|a\s+[Ww]|an?\s+[Mm]o|[Tt]imes|[Ww]eekly|[Mm]onthly))",
+)
+
+
+def repair_misread_ones(text: str) -> str:
+    """The text with a frequency's count of one read as a letter written as "1" (same
+    offsets, so evidence still shows the page's own words)."""
+    return _ONE_READ_AS_LETTER.sub("1", text)
 
 
 # one letter that OCR split in two ("moriths"): the unit word is written over the pair
@@ -199,6 +219,8 @@ def _unit_word_nearest(word: str) -> str | None:
         joined = lower[:at] + letter + lower[at + 2 :]
         if _glued_unit(joined):
             return joined + " "
+    if lower[1:] in _SPECK_GLUED_UNITS:
+        return " " + lower[1:]  # "3-6 wmonthS": a speck read as a letter glued on the unit
     found = {
         unit
         for unit in _UNIT_WORDS

@@ -34,6 +34,10 @@ _MARGIN = 0.35  # around a region, in text heights
 _EDGE_MARKS = "|[]{}()_-~—'\"`‘’“”"
 _MOST_REGIONS = 60
 _BORDER = 0.02  # regions this near the image's edge are background, not text (photos)
+# a row tesseract shredded: this many one-word lines side by side, each a short faint piece
+_PIECES_IN_A_ROW = 4
+_PIECE_WIDTH = 1.6  # in text heights: a letter or two
+_PIECE_CONFIDENCE = 0.75
 
 
 @dataclass(frozen=True)
@@ -55,8 +59,10 @@ def recover(image: Image.Image, words: list[Word], settings: OcrSettings) -> lis
     height = text_height(words)
     if height is None:
         return words
+    shredded = shredded_rows(words, height)
+    kept = [w for i, w in enumerate(words) if i not in shredded]
     gray = np.asarray(image.convert("L"))
-    regions = lost_regions(gray, words, height)
+    regions = lost_regions(gray, kept, height)
     if not regions:
         return words
     stacked, tops = _stack(gray, regions, height)
@@ -65,7 +71,56 @@ def recover(image: Image.Image, words: list[Word], settings: OcrSettings) -> lis
     except OcrError:
         return words
     found = _placed(reading.words, regions, tops, height)
-    return merge(words, found, height) if found else words
+    if not found:
+        return words
+    # a piece stays unless words were read over it now (a row of tick boxes that read
+    # as nothing again keeps its marks)
+    replaced = [w for line in found for w in line]
+    kept = [w for i, w in enumerate(words) if i not in shredded or not _read_before(w, replaced)]
+    return merge(kept, found, height)
+
+
+def shredded_rows(words: list[Word], height: int) -> set[int]:
+    """Words of a row tesseract cut into lines of a letter or two each.
+
+    (Seen: a form's code row "G8928 | Other chronic postprocedural pain" read as 29
+    lines "QO", "ies)", "2)", "ct", "i 8"..., so no ink was left uncovered and the
+    referral was accepted without its G89.28.) A line of one or two words, each no
+    wider than a couple of letters and faint (or a lone mark: "=", "|"), is a piece;
+    four or more pieces side by side on one row are taken as unread: their ink is read
+    again like a lost line, and the words read there take their place.
+    """
+    lines: dict[int, list[int]] = {}
+    for i, word in enumerate(words):
+        lines.setdefault(word.line, []).append(i)
+    pieces = [
+        members for members in lines.values() if _is_piece([words[i] for i in members], height)
+    ]
+    shredded: set[int] = set()
+    for piece in pieces:
+        anchor = words[piece[0]]
+        row = [
+            other
+            for other in pieces
+            if abs(_middle(words[other[0]]) - _middle(anchor)) < 0.5 * height
+            and _gap(anchor, words[other[0]]) < 2 * height
+        ]
+        if len(row) >= _PIECES_IN_A_ROW:
+            shredded.update(i for other in row for i in other)
+    return shredded
+
+
+def _is_piece(line: list[Word], height: int) -> bool:
+    if len(line) > 2 or any(w.bbox is None for w in line):
+        return False
+    if any(w.bbox[2] - w.bbox[0] > _PIECE_WIDTH * height for w in line):
+        return False
+    faint = sum(w.confidence or 0.0 for w in line) / len(line) < _PIECE_CONFIDENCE
+    return faint or all(len(w.text) == 1 for w in line)
+
+
+def _gap(word: Word, other: Word) -> float:
+    return max(other.bbox[0] - word.bbox[2], word.bbox[0] - other.bbox[2], 0.0)
 
 
 def text_height(words: list[Word]) -> int | None:

@@ -55,20 +55,25 @@ class SecondReader:
         and a typed page's lines are mostly read well already.
         """
         engine = self._loaded()
-        page = image.convert("RGB")
-        kept, unread = trusted_lines(self._lines(engine, page), first or [], self._trust)
-        recognised = self._recognise(engine, page, unread)
+        kept, unread = trusted_lines(self._lines(engine, image), first or [], self._trust)
+        recognised = self._recognise(engine, image, unread)
         ordered = rows_of_words(kept + without_repeats(recognised, kept))
         return OcrWords(words=ordered, confidence=mean_confidence(ordered))
 
     def _lines(self, engine: Any, page: Image.Image) -> list[Box]:
+        """The boxes of the page's lines, from PP-OCR's detector on a scaled-down copy.
+
+        The page (grayscale) is scaled before it is made RGB, and the detector is called
+        without the engine's own step that cuts every line out for recognition: both are
+        the same pixels and boxes as before, without ~0.2 s a page of work nobody used.
+        """
         scale = min(1.0, self._max_side / max(page.size))
         small = page
         if scale < 1.0:
             size = (round(page.width * scale), round(page.height * scale))
             small = page.resize(size, Image.Resampling.LANCZOS)
         try:
-            found, _ = engine(np.asarray(small)[:, :, ::-1], use_cls=False, use_rec=False)
+            found = _detected(engine, np.asarray(small.convert("RGB"))[:, :, ::-1])
         except Exception as exc:  # an ONNX or OpenCV error must cost a page, not the service
             raise SecondReaderFailed(f"second reader failed: {type(exc).__name__}") from exc
         boxes = []
@@ -95,7 +100,7 @@ class SecondReader:
                 min(page.width, int(right + margin)),
                 min(page.height, int(bottom + margin)),
             )
-            crops.append(np.asarray(page.crop(crop_box))[:, :, ::-1])
+            crops.append(np.asarray(page.crop(crop_box).convert("RGB"))[:, :, ::-1])
             placed.append((crop_box[0], top, crop_box[2], bottom))
         try:
             found, _ = engine.text_rec(crops, True)
@@ -124,6 +129,22 @@ class SecondReader:
                 use_cls=False,
             )
         return self._engine
+
+
+def _detected(engine: Any, image: np.ndarray) -> list[Any]:
+    """The line quadrilaterals RapidOCR's own call gives with ``use_rec=False``.
+
+    Its steps (rapidocr-onnxruntime is pinned) up to detection, and not the one after,
+    which warps every detected line into a crop for a recogniser that is not asked.
+    """
+    raw_h, raw_w = image.shape[:2]
+    scaled, ratio_h, ratio_w = engine.preprocess(image)
+    record: dict[str, Any] = {"preprocess": {"ratio_h": ratio_h, "ratio_w": ratio_w}}
+    scaled, record = engine.maybe_add_letterbox(scaled, record)
+    boxes, _ = engine.auto_text_det(scaled)
+    if boxes is None:
+        return []
+    return list(engine._get_origin_points(boxes, record, raw_h, raw_w))
 
 
 def trusted_lines(

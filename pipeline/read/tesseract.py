@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+import cv2
 import pytesseract
 from PIL import Image
 
@@ -49,8 +50,14 @@ class OcrWords:
 
 
 def limit_threads() -> None:
-    """One single-threaded tesseract per core: OpenMP threads inside each only fight."""
+    """One single-threaded tesseract per core: OpenMP threads inside each only fight.
+
+    OpenCV (the lost-line stage, PP-OCR's pre-processing) would start a thread per core
+    in every worker too; one worker per core already uses them all, and a benchmark run
+    in one process would otherwise borrow the idle core and flatter its ratio.
+    """
     os.environ["OMP_THREAD_LIMIT"] = "1"
+    cv2.setNumThreads(1)
 
 
 def version(settings: OcrSettings) -> str:

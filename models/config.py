@@ -60,7 +60,7 @@ class OcrSettings(Section):
         default=True, description="read low-confidence codes and timings a second time"
     )
     second_look_for_codes: bool = Field(
-        default=True,
+        default=False,
         description="read OCR'd diagnosis blocks again when no reimbursable code was found",
     )
     second_reader: bool = Field(

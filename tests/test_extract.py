@@ -19,6 +19,12 @@ def nlp(settings):
 
 
 def _read(text: str, confidence: float | None = None) -> ReadDocument:
+    rows = [[(token, confidence) for token in row.split()] for row in text.splitlines()]
+    return _read_with(rows, "ocr" if confidence else "text")
+
+
+def _read_with(rows: list[list[tuple[str, float | None]]], method: str = "ocr") -> ReadDocument:
+    """A page of words with a confidence each (None: a text layer's)."""
     words = [
         Word(
             text=token,
@@ -26,10 +32,10 @@ def _read(text: str, confidence: float | None = None) -> ReadDocument:
             confidence=confidence,
             bbox=(10.0 * i, 20.0 * line, 10.0 * i + 9, 20.0 * line + 15),
         )
-        for line, row in enumerate(text.splitlines())
-        for i, token in enumerate(row.split())
+        for line, row in enumerate(rows)
+        for i, (token, confidence) in enumerate(row)
     ]
-    page = PageText(number=1, method="ocr" if confidence else "text", words=words)
+    page = PageText(number=1, method=method, words=words)
     return ReadDocument(
         source=Source(path="t", sha256=None, media_type=None, pages=1), pages=[page]
     )
@@ -704,24 +710,6 @@ def test_a_count_read_as_a_letter_faintly_is_doubted(nlp) -> None:
 )
 def test_a_letter_is_a_count_only_where_a_frequency_needs_one(nlp, text) -> None:
     assert extract(nlp, _read(text, confidence=0.9)).frequency is None
-
-
-def _read_with(rows: list[list[tuple[str, float]]]) -> ReadDocument:
-    """A page of words with a confidence each."""
-    words = [
-        Word(
-            text=t,
-            line=line,
-            confidence=c,
-            bbox=(60.0 * i, 20.0 * line, 60.0 * i + 50, 20.0 * line + 15),
-        )
-        for line, row in enumerate(rows)
-        for i, (t, c) in enumerate(row)
-    ]
-    page = PageText(number=1, method="ocr", words=words)
-    return ReadDocument(
-        source=Source(path="t", sha256=None, media_type=None, pages=1), pages=[page]
-    )
 
 
 def test_a_faint_word_in_the_code_column_is_an_unread_code(nlp) -> None:

@@ -730,5 +730,7 @@ def test_a_faint_word_beside_a_code_read_or_outside_a_diagnosis_block_is_no_code
     assert "diagnosis:unread" in extract(nlp, _read_with(beside)).doubts  # its own line: unread
     beside[2] = [("M54.50", 0.9)]
     assert extract(nlp, _read_with(beside)).doubts == []
+    label = [[("Dx", 0.9), ("/", 0.9), ("ICD-10", 0.9)], [("ICD-10.5m", 0.19), (".", 0.5)]]
+    assert extract(nlp, _read_with(label + beside[2:])).doubts == []  # a label read faintly
     elsewhere = [[("Patient", 0.9), ("Notes", 0.9)], [("Kaaxzq", 0.1), ("seen", 0.9)]]
     assert extract(nlp, _read_with(elsewhere)).doubts == []

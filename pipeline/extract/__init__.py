@@ -8,6 +8,8 @@ downloaded: the rules are the project's, the code table is ICD-10-CM's.
 
 from __future__ import annotations
 
+import re
+
 import spacy
 from spacy.language import Language
 from spacy.tokens import Doc, Span
@@ -75,6 +77,8 @@ def _doubtful(
 
 _FAINT_CELL = 0.25  # a word read this faintly carries no letter one can trust
 _CELL_LETTERS = (5, 9)  # as long as a code is written, with or without its dot
+# a column label read faintly ("ICD-10.5m" for "ICD-10 code") is no code cell
+_LABEL_WORD = re.compile(r"icd|dx|diag|code|assess|impress", re.IGNORECASE)
 
 
 def _faint_code_cells(
@@ -99,6 +103,7 @@ def _faint_code_cells(
                 and (placed.word.confidence or 1.0) < _FAINT_CELL
                 and _CELL_LETTERS[0] <= len(placed.word.text) <= _CELL_LETTERS[1]
                 and placed.word.text[0].isalnum()
+                and not _LABEL_WORD.match(placed.word.text)
                 and not any(line_start <= s < line_end for s, _ in taken)
             ):
                 spots.append((placed.start, placed.end))

@@ -726,11 +726,13 @@ def test_a_faint_word_in_the_code_column_is_an_unread_code(nlp) -> None:
 
 
 def test_a_faint_word_beside_a_code_read_or_outside_a_diagnosis_block_is_no_code(nlp) -> None:
-    beside = [[("Dx:", 0.9)], [("S16.1XXD", 0.9), ("Sxkeq", 0.1)], [("Kaaxzq", 0.1), ("x", 0.9)]]
+    beside = [[("Dx:", 0.9)], [("S16.1XXD", 0.9), ("Sxkeq", 0.1)], [("K4AXZQ", 0.1), ("x", 0.9)]]
     assert "diagnosis:unread" in extract(nlp, _read_with(beside)).doubts  # its own line: unread
     beside[2] = [("M54.50", 0.9)]
     assert extract(nlp, _read_with(beside)).doubts == []
     label = [[("Dx", 0.9), ("/", 0.9), ("ICD-10", 0.9)], [("ICD-10.5m", 0.19), (".", 0.5)]]
     assert extract(nlp, _read_with(label + beside[2:])).doubts == []  # a label read faintly
-    elsewhere = [[("Patient", 0.9), ("Notes", 0.9)], [("Kaaxzq", 0.1), ("seen", 0.9)]]
+    wordlike = [[("Dx:", 0.9), ("S39.012A", 0.9)], [("Rafilla:", 0.23), ("0", 0.66)]]
+    assert extract(nlp, _read_with(wordlike)).doubts == []  # a garbled word, not a code
+    elsewhere = [[("Patient", 0.9), ("Notes", 0.9)], [("K4AXZQ", 0.1), ("seen", 0.9)]]
     assert extract(nlp, _read_with(elsewhere)).doubts == []

@@ -79,6 +79,8 @@ _FAINT_CELL = 0.25  # a word read this faintly carries no letter one can trust
 _CELL_LETTERS = (5, 9)  # as long as a code is written, with or without its dot
 # a column label read faintly ("ICD-10.5m" for "ICD-10 code") is no code cell
 _LABEL_WORD = re.compile(r"icd|dx|diag|code|assess|impress", re.IGNORECASE)
+# a word's lower-case run or a label's colon ("Rafilla:"): a code is capitals and digits
+_WORDLIKE = re.compile(r"[a-z]{3}|:$")
 
 
 def _faint_code_cells(
@@ -104,6 +106,7 @@ def _faint_code_cells(
                 and _CELL_LETTERS[0] <= len(placed.word.text) <= _CELL_LETTERS[1]
                 and placed.word.text[0].isalnum()
                 and not _LABEL_WORD.match(placed.word.text)
+                and not _WORDLIKE.search(placed.word.text)
                 and not any(line_start <= s < line_end for s, _ in taken)
             ):
                 spots.append((placed.start, placed.end))

@@ -7,10 +7,12 @@ and misbehave on the OCR call itself.
 from __future__ import annotations
 
 import io
+import os
 import shutil
 import time
 from pathlib import Path
 
+import cv2
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 from reportlab.lib.utils import ImageReader
@@ -105,3 +107,15 @@ def test_missing_tesseract_is_a_typed_error(settings) -> None:
     with pytest.raises(tesseract.TesseractMissing):
         tesseract.version(ocr)
     assert tesseract.version(settings.ocr).startswith("5")
+
+
+def test_a_worker_runs_tesseract_and_opencv_on_one_thread(monkeypatch) -> None:
+    """One worker per core: threads inside each worker only fight (and in a one-process
+    benchmark they would borrow the idle core and flatter the ratio)."""
+    monkeypatch.delenv("OMP_THREAD_LIMIT", raising=False)
+    cv2.setNumThreads(2)
+    try:
+        tesseract.limit_threads()
+        assert os.environ["OMP_THREAD_LIMIT"] == "1" and cv2.getNumThreads() == 1
+    finally:
+        cv2.setNumThreads(1)

@@ -34,7 +34,7 @@ _MARGIN = 0.35  # around a region, in text heights
 _EDGE_MARKS = "|[]{}()_-~—'\"`‘’“”"
 _MOST_REGIONS = 60
 _BORDER = 0.02  # regions this near the image's edge are background, not text (photos)
-# a row tesseract shredded: this many one-word lines side by side, each a short faint piece
+# a row tesseract shredded: this many lines of a short faint piece or two, side by side
 _PIECES_IN_A_ROW = 4
 _PIECE_WIDTH = 1.6  # in text heights: a letter or two
 _PIECE_CONFIDENCE = 0.75
@@ -53,8 +53,9 @@ class LostRegion:
 def recover(image: Image.Image, words: list[Word], settings: OcrSettings) -> list[Word]:
     """The page's words with whatever the first reading dropped read and put in place.
 
-    A failed or timed-out second run leaves the words as they were: the page was read,
-    and its confidence and every other guard still stand.
+    A row tesseract shredded into lines of a letter or two (``shredded_rows``) counts as
+    lost too. A failed or timed-out second run leaves the words as they were: the page
+    was read, and its confidence and every other guard still stand.
     """
     height = text_height(words)
     if height is None:
@@ -75,9 +76,9 @@ def recover(image: Image.Image, words: list[Word], settings: OcrSettings) -> lis
         return words
     # a piece stays unless words were read over it now (a row of tick boxes that read
     # as nothing again keeps its marks)
-    replaced = [w for line in found for w in line]
-    kept = [w for i, w in enumerate(words) if i not in shredded or not _read_before(w, replaced)]
-    return merge(kept, found, height)
+    read_now = [w for line in found for w in line]
+    left = [w for i, w in enumerate(words) if i not in shredded or not _read_before(w, read_now)]
+    return merge(left, found, height)
 
 
 def shredded_rows(words: list[Word], height: int) -> set[int]:

@@ -67,7 +67,8 @@ def is_blank(image: Image.Image) -> bool:
     A blank page (a PDF's empty last page, a fax's blank sheet) cost a tesseract run of
     ~0.2 s for no words; a page with any real mark, even a speck, is read as before.
     """
-    darkest, _ = image.convert("L").getextrema()
+    gray = image if image.mode == "L" else image.convert("L")  # pages arrive grey: no copy
+    darkest, _ = gray.getextrema()
     return darkest >= _BLANK_DARKEST
 
 

@@ -32,6 +32,16 @@ class Word(BaseModel):
     )
 
 
+def text_height(words: list[Word]) -> int | None:
+    """The page's typical word height (median of words of two letters or more), in pixels."""
+    heights = sorted(
+        w.bbox[3] - w.bbox[1] for w in words if w.bbox is not None and len(w.text) >= 2
+    )
+    if len(heights) < 3:
+        return None  # a page too empty to know its letters' size
+    return max(8, int(heights[len(heights) // 2]))
+
+
 class PageProblem(StrEnum):
     """Why a page could not be read; each maps to a message for people in the CLI and web."""
 

@@ -85,7 +85,7 @@ def _reconcile_codes(merged: Extraction, second: Extraction, rules: RuleSettings
             if not _in_claim_number(mention, merged):
                 merged.codes.append(mention)
         elif _cut_short(mention.code, under.code):
-            continue  # "Z00" where tesseract read "Z00. 2" faintly: the 2 lost, not wrong
+            continue  # letters lost, not another code
         elif under.described != mention.described:
             if mention.described:  # only the second reading's code is the one described
                 _replace(merged, under, mention)
@@ -184,9 +184,21 @@ def _replace_faintly(
 
 
 def _cut_short(code: str, longer: str) -> bool:
-    """``code`` is the start of ``longer``: a reading that lost the code's last characters."""
+    """``code`` is ``longer`` with characters lost: its end ("Z00" where tesseract read
+    "Z00. 2" faintly), or one or two inside a billable code where what is left is none
+    ("S66.13" where tesseract read S66.113A): a reading that lost letters, not a reading
+    of another code. (A longer reading that is no code may be the misread one: "M51.8618"
+    for an M51.818 written, which PP-OCR read.)"""
     short, full = code.replace(".", ""), longer.replace(".", "")
-    return len(short) < len(full) and full.startswith(short)
+    if len(short) >= len(full):
+        return False
+    if full.startswith(short):
+        return True
+    letters = iter(full)
+    within = all(letter in letters for letter in short)  # in order, with gaps
+    if not within or len(full) - len(short) > 2:
+        return False
+    return icd10.facts(longer).billable and not icd10.facts(code).billable
 
 
 def _described_by(unread: Evidence, found: list[CodeMention]) -> bool:

@@ -284,6 +284,67 @@ def test_frequency_and_duration(nlp, text, frequency, duration) -> None:
     assert (got_d and (got_d.value, got_d.value_max, got_d.unit)) == (duration or None)
 
 
+@pytest.mark.parametrize(
+    ("text", "frequency", "duration"),
+    [
+        # a form whose labels hold the unit
+        ("Sessions per week: 2\nNumber of weeks: 6", (2, None, 1, "wk"), (6, None, "wk")),
+        ("Frequency (per week): 1-2\nDuration (weeks): 6", (1, 2, 1, "wk"), (6, None, "wk")),
+        ("Visits/month: __4__\nMonths: _3_", (4, None, 1, "mo"), (3, None, "mo")),
+        ("Weeks of treatment: 4-6\nTimes per week: 2", (2, None, 1, "wk"), (4, 6, "wk")),
+        ("Follow up (weeks): 4\nMassage 2x/week x 6 weeks", (2, None, 1, "wk"), (6, None, "wk")),
+        # a number in words and again in figures
+        (
+            "Massage therapy two (2) times per week for eight (8) weeks",
+            (2, None, 1, "wk"),
+            (8, None, "wk"),
+        ),
+        # a date's year before the order is not an earlier therapy's year
+        ("Ordered 12/01/2026: massage 2x/week x 6 weeks", (2, None, 1, "wk"), (6, None, "wk")),
+        ("2026-11-20 massage twice weekly for 4 weeks", (2, None, 1, "wk"), (4, None, "wk")),
+        (
+            "PT 2025 2x/week, helped.\nMassage once weekly x 4 wks",
+            (1, None, 1, "wk"),
+            (4, None, "wk"),
+        ),
+    ],
+)
+def test_forms_and_writings_beyond_the_usual(nlp, text, frequency, duration) -> None:
+    found = extract(nlp, _read(text))
+    got_f, got_d = found.frequency, found.duration
+    assert (got_f.count, got_f.count_max, got_f.period, got_f.period_unit) == frequency
+    assert (got_d.value, got_d.value_max, got_d.unit) == duration
+    assert found.doubts == []
+
+
+def test_a_form_label_with_its_unit_gives_way_to_no_other_cell(nlp) -> None:
+    """ "Total visits: 12  Visits per week: 2" also reads as "12 Visits per week"."""
+    two_cells = ReadDocument(
+        source=Source(path="t", sha256=None, media_type=None, pages=1),
+        pages=[
+            PageText(
+                number=1,
+                method="text",
+                words=[
+                    Word(text=t, line=0, bbox=(x, 0.0, x + 60, 15.0))
+                    for t, x in [
+                        ("Total", 0),
+                        ("visits:", 70),
+                        ("12", 140),
+                        ("Visits", 400),
+                        ("per", 470),
+                        ("week:", 540),
+                        ("2", 610),
+                    ]
+                ],
+            )
+        ],
+    )
+    found = extract(nlp, two_cells)
+    assert (found.frequency.count, found.frequency.period_unit) == (2, "wk")
+    assert found.visits == 12
+
+
 def test_visits_stated_not_computed(nlp) -> None:
     assert extract(nlp, _read("Massage 2x/wk x 6 wks, 12 visits total")).visits == 12
     assert extract(nlp, _read("Massage 2x/wk x 6 wks")).visits is None
@@ -502,6 +563,8 @@ def test_earlier_therapy_wrapped_onto_a_new_line_is_not_the_order(nlp) -> None:
         ("FREQ/DUR\n\\ TO 2 TIMES A WEEK FOR 3 MO", True),  # capitals, "1" read as "\\"
         ("Massage up to 2x/week for 6 weeks", False),
         ("MASSAGE UP TO 2 TIMES A WEEK FOR 6 WEEKS", False),
+        ("massage two times weekly x 6 8 wks.", True),  # "6-8 wks", the dash lost
+        ("Massage 1 2 times per week for 6 weeks", True),
     ],
 )
 def test_a_range_that_lost_its_first_number_is_doubted(nlp, text, doubted) -> None:
@@ -723,6 +786,50 @@ def test_a_faint_word_in_the_code_column_is_an_unread_code(nlp) -> None:
     assert [c.code for c in found.codes] == ["M25.519"]
     assert "diagnosis:unread" in found.doubts
     assert [s.text for s in found.unread_spots] == ["S\\VE\\KXD"]
+
+
+def _placed(rows: list[list[tuple[str, float, float]]]) -> ReadDocument:
+    """OCR'd lines of (text, confidence, width in pixels), letters 40 pixels tall."""
+    words = []
+    for line, row in enumerate(rows):
+        left = 100.0
+        for text, confidence, width in row:
+            box = (left, 60.0 * line, left + width, 60.0 * line + 40)
+            words.append(Word(text=text, line=line, confidence=confidence, bbox=box))
+            left += width + 15
+    page = PageText(number=1, method="ocr", words=words)
+    return ReadDocument(
+        source=Source(path="t", sha256=None, media_type=None, pages=1), pages=[page]
+    )
+
+
+_TYPED_CODES = [
+    [("Assessment/Plan", 0.91, 380)],
+    [("S66.113A", 0.65, 260), ("-", 0.93, 20), ("Strain", 0.96, 140), ("of", 0.93, 45)],
+    [("S30.0XXA", 0.9, 260), ("-", 0.9, 20), ("Contusion", 0.9, 235), ("of", 0.96, 45)],
+]
+
+
+@pytest.mark.parametrize(
+    ("row", "unread"),
+    [
+        ([("ee", 0.21, 220)], True),  # "m75121" read as "ee": as wide as a code
+        ([("ee", 0.21, 60)], False),  # a speck's two letters
+        ([("586-9120", 0.31, 190)], True),  # a hand-written S86.912A
+        ([("S$16.1XXD", 0.28, 250)], True),  # one letter read twice
+        ([("586-9120", 0.55, 190)], False),  # read surely: a number, not a code
+        ([("Ibuprofen", 0.30, 230)], False),  # a word read faintly
+        ([("10/23/26", 0.31, 190)], False),  # a date
+        ([("1\\—~Y/", 0.08, 340)], False),  # marks: a signature's stroke
+        ([("FED", 0.09, 108), ("10", 0.09, 40), ("Code", 0.19, 90)], False),  # a header
+    ],
+)
+def test_a_faint_line_of_a_code_alone_in_a_diagnosis_block_is_unread(nlp, row, unread) -> None:
+    """Seen each alone on its line under typed codes, the referral accepted without it."""
+    found = extract(nlp, _placed([*_TYPED_CODES, row]))
+    assert [c.code for c in found.codes] == ["S66.113A", "S30.0XXA"]
+    assert ("diagnosis:unread" in found.doubts) is unread
+    assert [s.text for s in found.unread_spots] == ([row[0][0]] if unread else [])
 
 
 def test_a_faint_word_beside_a_code_read_or_outside_a_diagnosis_block_is_no_code(nlp) -> None:

@@ -206,3 +206,51 @@ def test_a_short_row_of_faint_words_is_no_shredded_row() -> None:
     assert lost_lines.shredded_rows(faint, 30) == set()  # three pieces are not a row
     wide = [_word("Occipital", 5 + i, 200 + 300 * i, 500) for i in range(5)]
     assert lost_lines.shredded_rows(wide, 30) == set()  # words, not letters
+
+
+_ORDER = "Massage two times weekly x 6-8 wks."
+
+
+def _order_line() -> tuple[Image.Image, float]:
+    """The order's line, and where its 8 starts."""
+    page = Image.new("L", (2000, 300), 255)
+    font = ImageFont.truetype(font_paths()["serif"], 40)
+    ImageDraw.Draw(page).text((80, 120), _ORDER, font=font, fill=0)
+    return page, 80 + font.getlength(_ORDER[: _ORDER.index("8")])
+
+
+def test_a_number_lost_between_words_is_read_back_into_its_line(settings) -> None:
+    """Seen: "x 6-8 wks." read as "x 8 wks." (the 6 and its dash left between the words,
+    one letter, no run) and accepted as 8 weeks."""
+    page, eight_starts = _order_line()
+    words = tesseract.read_words(page, settings.ocr).words
+    (whole,) = [w for w in words if w.text == "6-8"]
+    eight = whole.model_copy(update={"text": "8", "bbox": (eight_starts, *whole.bbox[1:])})
+    lost = [eight if w is whole else w for w in words]
+    recovered = lost_lines.recover(page, lost, settings.ocr)
+    # read alone (the words beside it whited out), in its place: "6- 8 wks" is 6-8 weeks
+    assert " ".join(w.text for w in recovered) == _ORDER.replace("6-8", "6- 8")
+    assert len({w.line for w in recovered}) == 1
+
+
+def test_a_lone_letter_between_words_comes_back_only_as_a_number(settings) -> None:
+    """A lone blob between words is more often a speck or a mark: only digits are kept."""
+    page, _ = _order_line()
+    words = tesseract.read_words(page, settings.ocr).words
+    without_x = [w for w in words if w.text != "x"]
+    assert lost_lines.lost_regions(np.asarray(page), without_x, 40)  # looked at
+    assert lost_lines.recover(page, without_x, settings.ocr) == without_x
+
+
+def test_a_letter_that_sticks_out_of_its_box_is_not_read_again(settings) -> None:
+    """Seen: a "6" boxed short; its right half, read alone as "5", made "6 5 visits"."""
+    page, eight_starts = _order_line()
+    words = tesseract.read_words(page, settings.ocr).words
+    (whole,) = [w for w in words if w.text == "6-8"]
+    middle_of_eight = eight_starts + (whole.bbox[2] - eight_starts) / 2
+    short = whole.model_copy(
+        update={"bbox": (whole.bbox[0], whole.bbox[1], middle_of_eight, whole.bbox[3])}
+    )
+    boxed_short = [short if w is whole else w for w in words]
+    height = lost_lines.text_height(boxed_short)
+    assert lost_lines.lost_regions(np.asarray(page), boxed_short, height) == []

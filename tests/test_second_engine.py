@@ -186,6 +186,22 @@ def test_a_code_the_second_read_cut_short_does_not_replace_the_first() -> None:
     assert [m.code for m in merged.codes] == ["Z00.2"] and merged.doubts == ["diagnosis:Z00.2"]
 
 
+def test_a_code_the_second_read_with_letters_lost_inside_is_no_conflict() -> None:
+    """Seen: PP-OCR "S66.13" (no billable code) where tesseract surely read S66.113A."""
+    first = Extraction(codes=[_mention("S66.113A", ROW)])
+    merged = reconcile(first, Extraction(codes=[_mention("S66.13", ROW)]), RULES)
+    assert [m.code for m in merged.codes] == ["S66.113A"] and merged.doubts == []
+    # what is left billable ("S66.111A" is S66.113A with no letter lost) is another code
+    billable = reconcile(first, Extraction(codes=[_mention("S66.111A", ROW)]), RULES)
+    assert ENGINE_CONFLICT in billable.doubts
+    three_lost = reconcile(first, Extraction(codes=[_mention("S66", ROW)]), RULES)
+    assert three_lost.doubts == []  # its start: cut short, as before
+    # where the first reading is no code, the shorter one may be what was written
+    misread = Extraction(codes=[_mention("M51.8618", ROW, doubtful=True)])
+    replaced = reconcile(misread, Extraction(codes=[_mention("M51.818", ROW)]), RULES)
+    assert [m.code for m in replaced.codes] == ["M51.818"]
+
+
 def test_two_real_codes_read_differently_at_one_place_send_it_to_review() -> None:
     first = Extraction(codes=[_mention("S39.012A", ROW)])
     merged = reconcile(first, Extraction(codes=[_mention("S39.013A", ROW)]), RULES)

@@ -15,7 +15,7 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span
 
 from models.config import OcrSettings, PayerEntry
-from models.document import ReadDocument
+from models.document import ReadDocument, Word
 from models.extraction import CodeMention, Extraction
 from models.referral import Duration, Frequency, Patient, Payer, Prescriber
 from pipeline import icd10
@@ -77,6 +77,16 @@ def _doubtful(
 
 _FAINT_CELL = 0.25  # a word read this faintly carries no letter one can trust
 _CELL_LETTERS = (5, 9)  # as long as a code is written, with or without its dot
+# in text heights: as wide as a code ("m75121" read as "ee" at 0.21, 5.5 heights wide)
+_CELL_WIDTH = (2.5, 8.0)
+# in text heights: a line's letters (a speck's box is lower, a signature's or a logo's
+# taller; a slanted line's box is taller than its letters, "ee" 2.0)
+_CELL_HEIGHT = (0.5, 2.2)
+# a word of a code's characters with three digits or more, read below this: a code
+# tesseract could not make out ("S$16.1XXD" at 0.28, a hand-written S86.912A as
+# "586-9120" at 0.31)
+_FAINT_CODE_SHAPED = 0.40
+_CODE_CHARACTERS = re.compile(r"[A-Za-z0-9.,$\-]+")
 # a column label read faintly ("ICD-10.5m" for "ICD-10 code") is no code cell
 _LABEL_WORD = re.compile(r"icd|dx|diag|code|assess|impress", re.IGNORECASE)
 # a word's lower-case run or a label's colon ("Rafilla:"): a code is capitals and digits
@@ -86,11 +96,13 @@ _WORDLIKE = re.compile(r"[a-z]{3}|:$")
 def _faint_code_cells(
     layout: Layout, text: str, found: list[codes.FoundCode]
 ) -> list[tuple[int, int]]:
-    """The first word of a diagnosis line, of a code's length, read too faintly to be
-    anything, on a line where no code was read: the code column's cell, unread.
+    """The first word of a diagnosis line, read too faintly to be anything, on a line
+    where no code was read: the code column's cell, unread.
 
     (Seen: "S\\VE\\KXD" at 0.06 for S16.1XXD before "| STRAIN OF MUSCLE ... NECK
-    LEVEL"; no rule saw a code in it, and the referral was accepted on its other codes.)
+    LEVEL"; no rule saw a code in it, and the referral was accepted on its other codes.
+    Alone on its line too: "m75121" under two typed codes read as "ee" at 0.21, and a
+    hand-written "S86.912A" as "586-9120" at 0.31, each accepted without that code.)
     """
     taken = [(f.start, f.end) for f in found]
     spots = []
@@ -101,16 +113,52 @@ def _faint_code_cells(
             line_end = len(text) if line_end < 0 else line_end
             if (
                 placed.start == line_start
-                and line_end > placed.end
-                and (placed.word.confidence or 1.0) < _FAINT_CELL
-                and _CELL_LETTERS[0] <= len(placed.word.text) <= _CELL_LETTERS[1]
-                and placed.word.text[0].isalnum()
-                and not _LABEL_WORD.match(placed.word.text)
-                and not _WORDLIKE.search(placed.word.text)
+                and _is_code_cell(
+                    placed.word, layout.text_height(placed.page), alone=line_end == placed.end
+                )
                 and not any(line_start <= s < line_end for s, _ in taken)
             ):
                 spots.append((placed.start, placed.end))
     return spots
+
+
+def _is_code_cell(word: Word, height: int | None, alone: bool) -> bool:
+    """Read as a code's cell would be, faint: of a code's length before a description,
+    as wide as a code alone on its line, or of a code's characters (then less faint).
+
+    Not: a garble of marks ("1\\—~Y/", a signature), a word, a label, a speck or logo.
+    """
+    text, confidence = word.text, word.confidence
+    if confidence is None or not text[0].isalnum() or not _line_sized(word, height):
+        return False
+    if _LABEL_WORD.match(text) or _WORDLIKE.search(text):
+        return False
+    if sum(c.isalnum() for c in text) < 0.6 * len(text):
+        return False
+    long_as_code = _CELL_LETTERS[0] <= len(text) <= _CELL_LETTERS[1]
+    if confidence < _FAINT_CODE_SHAPED and long_as_code and _code_shaped(text):
+        return True
+    if confidence >= _FAINT_CELL:
+        return False
+    return (long_as_code and not alone) or (alone and _wide_as_code(word, height))
+
+
+def _line_sized(word: Word, height: int | None) -> bool:
+    if height is None or word.bbox is None:
+        return True  # nothing to measure by: the other tests decide
+    tall = (word.bbox[3] - word.bbox[1]) / height
+    return _CELL_HEIGHT[0] <= tall <= _CELL_HEIGHT[1]
+
+
+def _code_shaped(text: str) -> bool:
+    return bool(_CODE_CHARACTERS.fullmatch(text)) and sum(c.isdigit() for c in text) >= 3
+
+
+def _wide_as_code(word: Word, height: int | None) -> bool:
+    if height is None or word.bbox is None:
+        return False
+    width = (word.bbox[2] - word.bbox[0]) / height
+    return _CELL_WIDTH[0] <= width <= _CELL_WIDTH[1]
 
 
 class CodesComponent:
@@ -183,6 +231,7 @@ class TimingComponent:
         extraction, text = doc._.extraction, doc.text
         # same offsets; evidence keeps the page's words
         spelled = timing.repair_misread_ones(timing.repair_unit_words(text))
+        spelled = timing.drop_numbers_written_twice(spelled)
         found = timing.frequencies(spelled)
         frequency, frequency_conflict = timing.best(found)
         if frequency is not None:

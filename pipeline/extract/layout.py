@@ -9,7 +9,7 @@ from __future__ import annotations
 import bisect
 from dataclasses import dataclass
 
-from models.document import ReadDocument, Word
+from models.document import ReadDocument, Word, text_height
 from models.referral import Evidence
 
 PAGE_BREAK = "\n\n"
@@ -63,6 +63,11 @@ class Layout:
                 previous = word
         self.text = "".join(parts)
         self._starts = [w.start for w in self.words]
+        self._heights = {page.number: text_height(page.words) for page in document.pages}
+
+    def text_height(self, page: int) -> int | None:
+        """The page's typical word height in pixels (None: a text layer's or too few words)."""
+        return self._heights.get(page)
 
     def words_in(self, start: int, end: int) -> list[PlacedWord]:
         """The words that overlap the character range ``[start, end)``."""

@@ -76,6 +76,16 @@ FREQUENCY_FORMS: list[tuple[str, re.Pattern[str]]] = [
         ),
     ),
     ("adverb_alone", re.compile(r"\b(?P<adverb>weekly|monthly)\b", re.I)),
+    # a form's label holds the period: "Sessions per week: 2", "Frequency (per week): 1-2"
+    (
+        "label_per",
+        re.compile(
+            r"\b(?:sessions?|visits?|treatments?|times|freq(?:uency)?)\s*\(?\s*(?:per|/|a|each)"
+            rf"\s*(?P<unit>{_UNIT_WEEK}|{_UNIT_MONTH})\s*\)?\s*[:=#]\s*[_\s]*{_RANGE}"
+            rf"(?![A-Za-z0-9])(?! ?(?:[x×/]|times|per\b|{_UNIT_WEEK}\b|{_UNIT_MONTH}\b))",
+            re.I,
+        ),
+    ),
 ]
 _ABBREVIATIONS = {
     "biw": (2, 1, "wk"),
@@ -103,6 +113,16 @@ DURATION = re.compile(
     r"(?:\s*-\s*|\s*(?:[~_`‘’'][ \t]*\n?\s*)?)"
     r"(?P<unit>weeks?|wks?|wk\.|months?|mos?|mths?|days?|years?|yrs?|w(?=\b)|m(?=\b)|d(?=\b))\b"
     r"(?P<after>\s+(?:of|ago|old|post|prior|since)\b)?",
+    re.IGNORECASE,
+)
+# a form's label holds the unit: "Number of weeks: 6", "Duration (months): 3", "Total
+# weeks: 4-6" (the unit after the number is DURATION's)
+DURATION_IN_LABEL = re.compile(
+    r"\b(?:(?:number|no\.?|#)\s*of\s+|total\s+|duration\s*|length\s*(?:of\s+treatment\s*)?)?"
+    r"\(?\s*(?P<unit>weeks|wks|months|mos)(?:\s+of\s+(?:treatment|therapy|massage))?\s*\)?"
+    rf"\s*[:=#]\s*[_\s]*(?P<v>\d{{1,3}}|{NUMBER})(?:\s*(?:-|–|to)\s*(?P<vmax>\d{{1,3}}|{NUMBER}))?"
+    r"(?![A-Za-z0-9]|[.,/]\d)"
+    r"(?! ?(?:[x×/]|times|per\b|visits?|sessions?|weeks?|wks?|months?|mos?|days?))",
     re.IGNORECASE,
 )
 VISITS = re.compile(
@@ -137,9 +157,12 @@ _MEDICATION = re.compile(
     r"medications?|meds|rx:\s*\w+\s+\d+\s*mg)\b",
     re.I,
 )
+# a year alone before a value is when earlier therapy was; a date's year ("12/01/2026
+# 2x/week") is the order's own date
 _PAST_THERAPY = re.compile(
     r"\b(?:pt|physical therapy|chiro\w*|previous\w*|prior|history|hx|tried|completed|had|"
-    r"last year|ago|did|attended|was|were|in\s+(?:19|20)\d\d|(?:19|20)\d\d)\b",
+    r"last year|ago|did|attended|was|were|in\s+(?:19|20)\d\d|"
+    r"(?<![/\-.])(?:19|20)\d\d(?![/\-.]\d))\b",
     re.I,
 )
 # "2x/week in 2023", "1x/wk for 4 weeks in 2023": a year right after is past therapy
@@ -203,6 +226,23 @@ def repair_misread_ones(text: str) -> str:
     return _ONE_READ_AS_LETTER.sub("1", text)
 
 
+# "six (6) weeks", "two (2) times": a number written in words and again in figures
+_NUMBER_TWICE = re.compile(rf"\b(?P<word>{NUMBER})\s*\((?P<digits>\d{{1,2}})\)", re.I)
+
+
+def drop_numbers_written_twice(text: str) -> str:
+    """The text with the words of a number written twice left out ("six (6) weeks" reads
+    as "6 weeks"), the figures where they stand, so every offset is unchanged."""
+
+    def figures_only(match: re.Match[str]) -> str:
+        if number(match.group("word")) != int(match.group("digits")):
+            return match.group(0)  # "two (3)": which is meant is not for a rule to say
+        at = match.start("digits") - match.start()
+        return " " * at + match.group("digits") + " "
+
+    return _NUMBER_TWICE.sub(figures_only, text)
+
+
 # one letter that OCR split in two ("moriths"): the unit word is written over the pair
 # and the freed place left as a space, so that no offset moves
 _SPLIT_LETTERS = (("ri", "n"), ("rn", "m"), ("ni", "m"), ("vv", "w"))
@@ -251,6 +291,7 @@ class Mention:
 
 def frequencies(text: str) -> list[Mention]:
     found: list[Mention] = []
+    labelled: list[Mention] = []
     for form, pattern in FREQUENCY_FORMS:
         for match in pattern.finditer(text):
             values = _frequency_values(form, match)
@@ -258,11 +299,23 @@ def frequencies(text: str) -> list[Mention]:
                 continue
             score = _frequency_score(text, match.start(), match.end(), form)
             found.append(Mention(match.start(), match.end(), score, values))
+            if form == "label_per":
+                labelled.append(found[-1])
     for match in SHORTHAND.finditer(text):
         if _shorthand_context(text, match):
             values = (int(match.group("n")), None, 1, "wk")
             found.append(Mention(match.start(), match.end(), 3.0, values))
-    return _checkbox_marks(text, _without_overlaps(found))
+    return _checkbox_marks(text, _without_overlaps(_labels_first(found, labelled)))
+
+
+def _labels_first(found: list[Mention], labelled: list[Mention]) -> list[Mention]:
+    """A form's "Visits per week: 2" over what overlaps it ("Total visits: 12  Visits per
+    week: 2" also reads as 12 visits per week, and longer)."""
+    return [
+        m
+        for m in found
+        if m in labelled or all(m.end <= k.start or m.start >= k.end for k in labelled)
+    ]
 
 
 def durations(
@@ -284,6 +337,12 @@ def durations(
         if score == 3.0 and _right_after(text, match.start(), ordered_end):
             score = 3.5
         found.append(Mention(match.start(), match.end(), score, values))
+    for match in DURATION_IN_LABEL.finditer(text):
+        values = _duration_values(match, labelled=True)
+        if values is None or _overlaps(match, frequency_spans):
+            continue
+        follow_up = _NOT_TREATMENT.search(_clause_before(text, match.start())[-45:])
+        found.append(Mention(match.start(), match.end(), -1.0 if follow_up else 3.0, values))
     for match in SHORTHAND.finditer(text):
         if _shorthand_context(text, match):
             unit = match.group("unit") or "wk"
@@ -309,6 +368,8 @@ def visit_counts(text: str) -> list[Mention]:
 
 # "-3 times": a dash after a space, glued to the number
 _GLUED_DASH = re.compile(r"(?:^|\s)[\-–]$")
+# a lone number and a space before the value: a range whose dash was lost ("x 6 8 wks")
+_DASH_LOST = re.compile(r"(?:^|\s)\d{1,2} $")
 # "up to 2x/week": the range word has what it needs before it
 _RANGE_OPENED = re.compile(r"\bup\s*to\s*$", re.I)
 _DANGLING_RANGE = re.compile(
@@ -363,10 +424,13 @@ def lost_range_start(text: str, start: int) -> bool:
     same for a dash glued to a mark that was the first number ("|-2x/week" for
     "1-2x/week"), and for a dash after a space glued to a number no range can end at but
     2 or more ("-3 times perweek" for "2-3 times per week", the 2 lost); before a 1 it is
-    a stray mark or bullet ("visits: -1x/wk"), since no range ends at 1.
+    a stray mark or bullet ("visits: -1x/wk"), since no range ends at 1. And for a lone
+    number just before the value ("x 6 8 wks": the dash of 6-8 lost), whatever it is.
     """
     before = text[max(0, start - 16) : start]
     if _GLUED_DASH.search(before) and not re.match(r"1(?!\d)", text[start:]):
+        return True
+    if _DASH_LOST.search(before):
         return True
     return bool(_DANGLING_RANGE.search(before[-12:])) and not _RANGE_OPENED.search(before)
 
@@ -440,6 +504,7 @@ def _frequency_score(text: str, start: int, end: int, form: str) -> float:
     score = 1.0
     labels = _label_context(text, start)
     labelled = bool(_FREQUENCY_LABEL.search(labels) or _COMBINED_LABEL.search(labels))
+    labelled = labelled or form == "label_per"
     if form == "days_per" and not (labelled or _MASSAGE.search(before)):
         return -1.0  # a work week or a symptom's days, not sessions
     if labelled:
@@ -453,9 +518,9 @@ def _frequency_score(text: str, start: int, end: int, form: str) -> float:
     return score
 
 
-def _duration_values(match: re.Match[str]) -> tuple | None:
+def _duration_values(match: re.Match[str], labelled: bool = False) -> tuple | None:
     raw_value = match.group("v").lower()
-    lead = (match.group("lead") or "").lower()
+    lead = "" if labelled else (match.group("lead") or "").lower()
     if raw_value in ("a", "an") and lead != "for":
         return None
     value = 1 if raw_value in ("a", "an") else number(raw_value)
@@ -463,7 +528,7 @@ def _duration_values(match: re.Match[str]) -> tuple | None:
     if not value or value > 120 or (value_max is not None and value_max <= value):
         return None
     unit = _unit(match.group("unit"))
-    if len(match.group("unit")) == 1 and lead not in ("x", "×", "for"):
+    if len(match.group("unit")) == 1 and lead not in ("x", "×", "for") and not labelled:
         return None
     return (float(value), float(value_max) if value_max else None, unit)
 

@@ -6,7 +6,8 @@ were empty, so the referral was accepted without two of its codes; "1x/mo" at th
 edge of a box whose "x 6 wk" it read). The same page shifted by two pixels read them:
 the loss is in the segmentation, not in the letters. Nothing written should vanish
 silently, so after the page is read, ink of letter size that no word box covers, in runs
-of two letters or more, is cut out, stacked into one image and read by tesseract once;
+of two letters or more (or one, between two words of a line beside a number: a range's
+lost "6-" of "6-8 wks"), is cut out, stacked into one image and read by tesseract once;
 the words it gives join the page's lines where they stand.
 
 What is not text is left alone: table rules are removed first, a signature is one long
@@ -17,14 +18,15 @@ tesseract run.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
 from PIL import Image
 
 from models.config import OcrSettings
-from models.document import Word
+from models.document import Word, text_height
 from pipeline.read import tesseract
 from pipeline.read.tesseract import OcrError
 
@@ -48,6 +50,7 @@ class LostRegion:
     top: int
     right: int
     bottom: int
+    lone: bool = False  # one letter in a gap between a line's words: kept only as a digit
 
 
 def recover(image: Image.Image, words: list[Word], settings: OcrSettings) -> list[Word]:
@@ -66,7 +69,7 @@ def recover(image: Image.Image, words: list[Word], settings: OcrSettings) -> lis
     regions = lost_regions(gray, kept, height)
     if not regions:
         return words
-    stacked, tops = _stack(gray, regions, height)
+    stacked, tops = _stack(gray, regions, height, kept)
     try:
         reading = tesseract.read_words(stacked, settings, psm=_STACKED_PSM)
     except OcrError:
@@ -124,18 +127,9 @@ def _gap(word: Word, other: Word) -> float:
     return max(other.bbox[0] - word.bbox[2], word.bbox[0] - other.bbox[2], 0.0)
 
 
-def text_height(words: list[Word]) -> int | None:
-    """The page's typical word height (median of words of two letters or more)."""
-    heights = sorted(
-        w.bbox[3] - w.bbox[1] for w in words if w.bbox is not None and len(w.text) >= 2
-    )
-    if len(heights) < 3:
-        return None  # a page too empty to know its letters' size
-    return max(8, int(heights[len(heights) // 2]))
-
-
 def lost_regions(gray: np.ndarray, words: list[Word], height: int) -> list[LostRegion]:
-    """Runs of two or more letter-sized ink blobs that no word's box covers.
+    """Runs of two or more letter-sized ink blobs that no word's box covers, and a lone
+    blob standing in a gap between a line's words beside a number (``_between_words``).
 
     Looked for at half resolution when letters are tall enough (a 300 dpi page's are
     ~30 pixels): a quarter of the pixels, the same blobs, ~0.1 s a page instead of 0.4.
@@ -148,6 +142,7 @@ def lost_regions(gray: np.ndarray, words: list[Word], height: int) -> list[LostR
     ink = _ink(gray, block=31 // scale | 1)
     ink[_rules(ink, height) > 0] = 0
     pad = max(1, int(0.15 * height))
+    uncut = ink.copy()
     for word in words:
         if word.bbox is not None:
             left, top, right, bottom = (int(v) // scale for v in word.bbox)
@@ -160,15 +155,68 @@ def lost_regions(gray: np.ndarray, words: list[Word], height: int) -> list[LostR
     )
     run_count, run_labels, run_stats, _ = cv2.connectedComponentsWithStats(runs, connectivity=8)
     members = _letters_per_run(stats, letter, run_labels, run_count)
-    found = [
-        LostRegion(int(x) * scale, int(y) * scale, int(x + w) * scale, int(y + h) * scale)
-        for index, (x, y, w, h, _) in enumerate(run_stats)
-        if index and members[index] >= 2 and _text_like(x, y, w, h, height, gray.shape)
-    ]
+    cut = _cut_from_words(stats, letter, run_labels, uncut)
+    found = []
+    for index, (x, y, w, h, _) in enumerate(run_stats):
+        if not index or not members[index] or not _text_like(x, y, w, h, height, gray.shape):
+            continue
+        region = LostRegion(int(x) * scale, int(y) * scale, int(x + w) * scale, int(y + h) * scale)
+        if members[index] >= 2:
+            found.append(region)
+        elif index not in cut and _between_words(region, words, height * scale):
+            found.append(replace(region, lone=True))
     # a page whose reading missed this much is read poorly anyway (its confidence sends it
     # to review); the widest runs are read and the second run stays small
     widest = sorted(found, key=lambda r: r.right - r.left, reverse=True)[:_MOST_REGIONS]
     return sorted(widest, key=lambda r: (r.top, r.left))
+
+
+def _cut_from_words(
+    stats: np.ndarray, letter: np.ndarray, run_labels: np.ndarray, uncut: np.ndarray
+) -> set[int]:
+    """Runs holding a letter blob whose ink goes on into a word's box: the part of a
+    read letter that stuck out of its box (seen: a "6" boxed short, its right half read
+    alone as "5", making "6 visits" "6 5 visits")."""
+    cut: set[int] = set()
+    for x, y, w, h, _ in stats[letter]:
+        rows = slice(y, y + h)
+        left = x > 0 and uncut[rows, x - 1].any()
+        right = x + w < uncut.shape[1] and uncut[rows, x + w].any()
+        if left or right:
+            cut.add(int(run_labels[y + h // 2, x + w // 2]))
+    return cut
+
+
+# words a lost number stands beside: a number, a range's or a times sign, a unit
+_BESIDE_A_NUMBER = re.compile(
+    r"\d|^(?:x|×|for|to|-|per)$|^(?:weeks?|wks?|months?|mos?|times|visits|sessions)\b",
+    re.IGNORECASE,
+)
+
+
+def _between_words(region: LostRegion, words: list[Word], height: int) -> bool:
+    """A lone letter in a gap inside a line: between two of its words, on their row.
+
+    (Seen: "x 6-8 wks." read as "x 8 wks.", the 6 left between the words, and accepted
+    as 8 weeks; one letter alone is no run, so it was not looked at.) Only beside a
+    number, a times sign or a unit: elsewhere a lone blob is more often a speck or a mark
+    than a lost letter, and every region added to the stacked image changes how
+    tesseract reads the others a little (it adapts to the whole image).
+    """
+    middle_x, middle_y = (region.left + region.right) / 2, (region.top + region.bottom) / 2
+    before: dict[int, str] = {}
+    after: dict[int, str] = {}
+    for word in words:
+        if word.bbox is None or not word.bbox[1] <= middle_y <= word.bbox[3]:
+            continue
+        if middle_x - 2 * height < word.bbox[2] < middle_x:
+            before[word.line] = word.text
+        elif middle_x < word.bbox[0] < middle_x + 2 * height:
+            after[word.line] = word.text
+    return any(
+        _BESIDE_A_NUMBER.search(before[line]) or _BESIDE_A_NUMBER.search(after[line])
+        for line in before.keys() & after.keys()
+    )
 
 
 def _ink(gray: np.ndarray, block: int = 31) -> np.ndarray:
@@ -221,18 +269,19 @@ def _text_like(x: int, y: int, w: int, h: int, height: int, shape: tuple[int, ..
 
 
 def _stack(
-    gray: np.ndarray, regions: list[LostRegion], height: int
+    gray: np.ndarray, regions: list[LostRegion], height: int, words: list[Word]
 ) -> tuple[Image.Image, list[int]]:
     """The regions one under another, each black on white with the rules taken out (a
     box's edge in a crop reads as "|" or "[" and its grey as noise)."""
     margin = int(_MARGIN * height)
     crops = []
     for region in regions:
-        rows = slice(max(0, region.top - margin), region.bottom + margin)
-        columns = slice(max(0, region.left - margin), region.right + margin)
-        spot = gray[rows, columns]
+        top, left = max(0, region.top - margin), max(0, region.left - margin)
+        spot = gray[top : region.bottom + margin, left : region.right + margin]
         _, crop = cv2.threshold(spot, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
         crop[_rules(_ink(spot), height) > 0] = 255
+        if region.lone:
+            _blank_words(crop, words, (left, top))
         crops.append(crop)
     width = max(c.shape[1] for c in crops) + 2 * _GAP
     height_in_all = sum(c.shape[0] for c in crops) + _GAP * (len(crops) + 1)
@@ -243,6 +292,18 @@ def _stack(
         tops.append(y)
         y += crop.shape[0] + _GAP
     return Image.fromarray(canvas), tops
+
+
+def _blank_words(crop: np.ndarray, words: list[Word], offset: tuple[int, int]) -> None:
+    """White out the words read beside a lone letter: the margin cuts through them, and a
+    neighbour's half letter reads as another ("6-8" cut at the 8 read as "6-€")."""
+    for word in words:
+        if word.bbox is None:
+            continue
+        left, top, right, bottom = (int(v) for v in word.bbox)
+        rows = slice(max(0, top - offset[1]), max(0, bottom - offset[1] + 1))
+        columns = slice(max(0, left - offset[0]), max(0, right - offset[0] + 1))
+        crop[rows, columns] = 255
 
 
 def _placed(
@@ -256,8 +317,8 @@ def _placed(
             continue  # a piece of a box's edge the rules left: "|", "[", "_"
         middle = (word.bbox[1] + word.bbox[3]) / 2
         index = _region_of(middle, regions, tops, margin)
-        if index is None:
-            continue
+        if index is None or (regions[index].lone and not any(c.isdigit() for c in word.text)):
+            continue  # a lone speck between words read as a letter or a mark
         region = regions[index]
         dx = max(0, region.left - margin) - _GAP
         dy = max(0, region.top - margin) - tops[index]

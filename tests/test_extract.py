@@ -843,3 +843,21 @@ def test_a_faint_word_beside_a_code_read_or_outside_a_diagnosis_block_is_no_code
     assert extract(nlp, _read_with(wordlike)).doubts == []  # a garbled word, not a code
     elsewhere = [[("Patient", 0.9), ("Notes", 0.9)], [("K4AXZQ", 0.1), ("seen", 0.9)]]
     assert extract(nlp, _read_with(elsewhere)).doubts == []
+
+
+@pytest.mark.parametrize(
+    ("before", "doubted"),
+    [
+        (("{wice", 0.41), True),  # "twice", read faintly: the count may be lost
+        (("{wice", 0.91), False),  # read surely: what it is, it is no count
+        (("therapy", 0.41), False),  # a faint word naming the treatment is no count
+    ],
+)
+def test_a_frequency_without_count_after_a_faint_word_is_doubted(nlp, before, doubted) -> None:
+    """Seen: "{wice weekly x 6 wks" (0.41) taken as once a week."""
+    rows = [[("Plan:", 0.9), ("massage", 0.9), before, ("weekly", 0.96), ("x", 0.94)]]
+    rows[0] += [("6", 0.94), ("wks", 0.9)]
+    found = extract(nlp, _read_with(rows))
+    assert found.frequency.count == 1
+    assert ("frequency" in found.doubts) is doubted
+    assert "frequency" not in found.unsure  # reading "weekly" again would settle nothing

@@ -220,6 +220,10 @@ class CodesComponent:
         )
 
 
+# a frequency written without a count: once a week or month by its word alone
+_COUNTLESS = re.compile(r"(?:weekly|monthly|every|each)\b", re.IGNORECASE)
+
+
 class TimingComponent:
     """Frequency, duration and total visits, each the best-supported mention."""
 
@@ -245,7 +249,8 @@ class TimingComponent:
                 text=text[frequency.start : frequency.end],
             )
             repaired = _count_repaired(text, spelled, frequency)
-            self._record(doc, frequency, "frequency", frequency_conflict, cut, repaired)
+            lost = self._count_lost_before(_layout(doc), text, frequency)
+            self._record(doc, frequency, "frequency", frequency_conflict or lost, cut, repaired)
         supported = [(m.start, m.end) for m in found if m.score > 0]
         ordered_end = frequency.end if frequency is not None else None
         duration, duration_conflict = timing.best(timing.durations(spelled, supported, ordered_end))
@@ -295,6 +300,20 @@ class TimingComponent:
             extraction.doubts.append(field)
         if faint and not (conflict or cut) and evidence is not None:
             extraction.unsure[field] = evidence
+
+    def _count_lost_before(self, layout: Layout, text: str, mention: timing.Mention) -> bool:
+        """A frequency with no count ("weekly") right after a word read faintly: that word
+        may have been its count (seen: "{wice weekly" at 0.41 for "twice weekly", taken as
+        once a week). Doubted as a conflict is, since reading "weekly" again settles
+        nothing."""
+        if not _COUNTLESS.match(text, mention.start):
+            return False
+        line_start = text.rfind("\n", 0, mention.start) + 1
+        before = [w for w in layout.words_in(line_start, mention.start) if w.end <= mention.start]
+        if not before or timing.names_the_treatment(before[-1].word.text):
+            return False  # "massage weekly": the word before is no count
+        confidence = before[-1].word.confidence
+        return confidence is not None and confidence < self.threshold
 
     def _faintness_harmless(
         self, layout: Layout, text: str, mention: timing.Mention, field: str

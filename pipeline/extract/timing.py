@@ -195,6 +195,11 @@ _SPECK_GLUED_UNITS = frozenset({"weeks", "months", "weekly", "monthly"})
 _GLUED_BEFORE = re.compile(r"(?:x|times?|visits?|sessions?)?(?:per|a|an|each|every)?", re.I)
 
 
+def names_the_treatment(word: str) -> bool:
+    """The word is one of those that name massage or its sessions ("therapy", "visits")."""
+    return bool(_MASSAGE.search(word))
+
+
 def repair_unit_words(text: str) -> str:
     """The text with OCR-misread unit words spelled right, every offset unchanged.
 

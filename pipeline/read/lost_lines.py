@@ -155,7 +155,7 @@ def lost_regions(gray: np.ndarray, words: list[Word], height: int) -> list[LostR
     )
     run_count, run_labels, run_stats, _ = cv2.connectedComponentsWithStats(runs, connectivity=8)
     members = _letters_per_run(stats, letter, run_labels, run_count)
-    cut = _cut_from_words(stats, letter, run_labels, uncut)
+    cut = _cut_from_words(stats, letter, run_labels, uncut, members)
     found = []
     for index, (x, y, w, h, _) in enumerate(run_stats):
         if not index or not members[index] or not _text_like(x, y, w, h, height, gray.shape):
@@ -172,18 +172,26 @@ def lost_regions(gray: np.ndarray, words: list[Word], height: int) -> list[LostR
 
 
 def _cut_from_words(
-    stats: np.ndarray, letter: np.ndarray, run_labels: np.ndarray, uncut: np.ndarray
+    stats: np.ndarray,
+    letter: np.ndarray,
+    run_labels: np.ndarray,
+    uncut: np.ndarray,
+    members: np.ndarray,
 ) -> set[int]:
-    """Runs holding a letter blob whose ink goes on into a word's box: the part of a
-    read letter that stuck out of its box (seen: a "6" boxed short, its right half read
-    alone as "5", making "6 visits" "6 5 visits")."""
+    """Lone-letter runs whose blob's ink goes on into a word's box: the part of a read
+    letter that stuck out of its box (seen: a "6" boxed short, its right half read alone
+    as "5", making "6 visits" "6 5 visits"). Runs of two letters or more are not looked
+    at: they are read whatever this says."""
     cut: set[int] = set()
     for x, y, w, h, _ in stats[letter]:
+        run = int(run_labels[y + h // 2, x + w // 2])
+        if members[run] != 1:
+            continue
         rows = slice(y, y + h)
         left = x > 0 and uncut[rows, x - 1].any()
         right = x + w < uncut.shape[1] and uncut[rows, x + w].any()
         if left or right:
-            cut.add(int(run_labels[y + h // 2, x + w // 2]))
+            cut.add(run)
     return cut
 
 

@@ -268,17 +268,22 @@ def _add_faintly(merged: Extraction, faint_only: list[CodeMention], second: Extr
 def _list_beside_sure_codes(
     merged: Extraction, faint_only: list[CodeMention], second: Extraction
 ) -> list[CodeMention]:
-    """A real code read faintly on the row of a listed code is listed too, doubted.
+    """A real code read faintly on the row of a listed code, or in its column just
+    below, is listed too, doubted.
 
     (Seen: "F51.0, M7918", PP-OCR alone read both, F51.0 faintly with the 1 of F51.01
     lost; once M79.18 was read surely, the referral was accepted without its first
-    code.) A code in a row of codes is no phone number or address; it goes to review
-    boxed, unless tesseract reading its spot alone gives the same code. The faint codes
-    elsewhere are returned as they were.
+    code. And "M5431" read faintly in the code column under S33.6XXD, tesseract's
+    "Ms5u.3)": accepted without M54.31.) A code in a row or column of codes is no phone
+    number or address; it goes to review boxed, unless tesseract reading its spot alone
+    gives the same code. The faint codes elsewhere are returned as they were.
     """
     elsewhere = []
     for mention in faint_only:
-        beside = any(_same_row(mention.evidence, m.evidence) for m in merged.codes)
+        beside = any(
+            _same_row(mention.evidence, m.evidence) or _listed_under(mention.evidence, m.evidence)
+            for m in merged.codes
+        )
         if beside and icd10.exists(mention.code):
             merged.codes.append(mention.model_copy(update={"doubtful": True}))
             _doubt_faint_second_reading(merged, second, f"diagnosis:{mention.code}")

@@ -91,6 +91,14 @@ def _read_with(rows: list[list[tuple[str, float | None]]], method: str = "ocr") 
         ),
         ("18417 Pacific Hwy S, Federal W VA B02 Beatriz Whitfield, PA-C", []),
         ("Paid $12500 deposit", []),
+        # a category's S read as "$" between two codes of a list; a price is no code
+        (
+            "Dx: strain (s16.1xxd); M75.111; $13; status (Z56.82)",
+            ["S16.1XXD", "M75.111", "S13", "Z56.82"],
+        ),
+        ("Dx: M54.50\nCopay $13 per visit", ["M54.50"]),
+        # the ICD label misread, a speck before the description: Z71.82 is named by it
+        ("Tcb-10: .\n271.82 ° Exercise counseling:\n$13.4XXD Sprain", ["Z71.82", "S13.4XXD"]),
         ("Objective: trigger points.\nA:\nPain, unspecified (r52)\nP:", ["R52"]),  # SOAP note
         ("Pain, unspecified (R52) since the fall", ["R52"]),  # described on its line
         ("Assessment:\n1. $40,011D Contusion of right shoulder", ["S40.011D"]),
@@ -422,6 +430,16 @@ def test_parties_and_payer(nlp) -> None:
         # a pad's small "DOB" label as OCR reads it: "pop", "D0B"
         ("Name Esperanza Yamamoto  pop 09/06/1957", "Esperanza Yamamoto", "1957-09-06"),
         ("Name ZIELINSKI, LEILANI  D0B 22-May-2001", "Leilani Zielinski", "2001-05-22"),
+        # a speck read as letters between the label and the name; a particle is no speck
+        ("Patient: ie Lucia Ferreira\nBirth date: 8/23/1978", "Lucia Ferreira", "1978-08-23"),
+        ("Patient: de Souza, Maria\nDOB 1/2/1990", "Maria de Souza", "1990-01-02"),
+        # an e-mail's body names the patient the attached order is for
+        ("Sending over the referral for Lucía Ferreira, see attachment.", "Lucía Ferreira", None),
+        (
+            "Attached is a massage therapy order for Keisha Iversen. Please call",
+            "Keisha Iversen",
+            None,
+        ),
     ],
 )
 def test_patient_as_ocr_leaves_it(text, name, dob) -> None:
@@ -583,6 +601,8 @@ def test_a_range_that_lost_its_first_number_is_doubted(nlp, text, doubted) -> No
         # two boxes that are not empty, or one whose box was lost: nothing decided
         ("Freq: H 1x/week Kl 2x/week [] 3x/week\nDur: 6 weeks", "frequency"),
         ("Freq: 1x/week H 2x/week [] 3x/week\nDur: 6 weeks", "frequency"),
+        # a noisy empty box read as "&", a tick's shape, beside another that is no box
+        ("Frequency: CO 1x/week EJ 2x/week & 3x/week CJ 1-2x/week\nDur: 6 weeks", "frequency"),
     ],
 )
 def test_printed_options_with_no_tick_read_are_doubted(nlp, text, doubted) -> None:
@@ -599,6 +619,7 @@ def test_printed_options_with_no_tick_read_are_doubted(nlp, text, doubted) -> No
         "ICD-10 code\nDescription\nG47.20\nS3.6XXA.\nORDERS",  # a digit lost, the X's kept
         "A:\n2734\n_ $16.1XXD strain of muscle\nPlan: massage",  # Z73.4, its Z and dot lost
         "Dx: S23.429D. SUB.NGA. S16.1XXA\nSignature",  # a hand-written code, every digit lost
+        "ICD-10 code Description\n79.673 ee a |\n$33.6XxD SPRAIN",  # M79.673, its M lost
     ],
 )
 def test_code_that_did_not_read_is_doubted(nlp, text) -> None:
@@ -822,6 +843,9 @@ _TYPED_CODES = [
         ([("10/23/26", 0.31, 190)], False),  # a date
         ([("1\\—~Y/", 0.08, 340)], False),  # marks: a signature's stroke
         ([("FED", 0.09, 108), ("10", 0.09, 40), ("Code", 0.19, 90)], False),  # a header
+        ([("Ms5u.3)", 0.41, 115)], True),  # M54.31 in the column under the codes
+        ([("Ms5u.3)", 0.75, 115)], False),  # read surely enough: what it says, it is
+        ([("See", 0.9, 60), ("Ms5u.3)", 0.41, 115)], False),  # not the code column's cell
     ],
 )
 def test_a_faint_line_of_a_code_alone_in_a_diagnosis_block_is_unread(nlp, row, unread) -> None:
@@ -830,6 +854,30 @@ def test_a_faint_line_of_a_code_alone_in_a_diagnosis_block_is_unread(nlp, row, u
     assert [c.code for c in found.codes] == ["S66.113A", "S30.0XXA"]
     assert ("diagnosis:unread" in found.doubts) is unread
     assert [s.text for s in found.unread_spots] == ([row[0][0]] if unread else [])
+
+
+def test_a_codes_own_letters_are_no_duration(nlp) -> None:
+    """Seen on a text PDF: "S63.8X9D" read as "x 9 d" against "for 6 wks": review."""
+    found = extract(nlp, _read("Rx: massage every 2 weeks\nfor 6 wks\nDx: S63.8X9D, R52"))
+    assert [c.code for c in found.codes] == ["S63.8X9D", "R52"]
+    assert (found.duration.value, found.duration.unit) == (6, "wk")
+    assert found.doubts == []
+
+
+@pytest.mark.parametrize(
+    ("after", "unread"),
+    [
+        ([("oe", 0.06, 172)], True),  # "S33.8XXA" after M25.519, read as "oe"
+        ([("oe", 0.06, 40)], False),  # a speck
+        ([("oe", 0.06, 172), ("Strain", 0.9, 140)], False),  # a description's words
+        ([("Sprain", 0.2, 172)], False),  # a word, read faintly
+    ],
+)
+def test_a_faint_second_code_after_a_code_read_on_its_line_is_unread(nlp, after, unread) -> None:
+    rows = [[("Assessment/Plan", 0.91, 380)], [("M25.519", 0.9, 150), *after]]
+    found = extract(nlp, _placed(rows))
+    assert [c.code for c in found.codes] == ["M25.519"]
+    assert ("diagnosis:unread" in found.doubts) is unread
 
 
 def test_a_faint_word_beside_a_code_read_or_outside_a_diagnosis_block_is_no_code(nlp) -> None:
@@ -861,3 +909,24 @@ def test_a_frequency_without_count_after_a_faint_word_is_doubted(nlp, before, do
     assert found.frequency.count == 1
     assert ("frequency" in found.doubts) is doubted
     assert "frequency" not in found.unsure  # reading "weekly" again would settle nothing
+
+
+def test_a_name_ocr_read_without_accents_takes_them_from_the_e_mail_body(nlp) -> None:
+    text = "Sending over the referral for Lucía Ferreira.\nPatient: Lucia Ferreira  DOB 8/23/1978"
+    assert extract(nlp, _read(text)).patient.name == "Lucía Ferreira"
+    other = "Sending over the referral for Lucía Ferreira.\nPatient: Lucas Ferreira"
+    assert extract(nlp, _read(other)).patient.name == "Lucas Ferreira"  # another person
+
+
+def test_a_signatures_scrawl_after_signed_is_no_prescriber(nlp) -> None:
+    """Seen: "Signed: ly Pech VY" above the typed "Maria Ferreira, MD" (a patient's
+    label may have a speck before the name; a signature line's letters are the scrawl)."""
+    text = "Signed: ly Pech VY 4 . ee\nMaria Ferreira, MD\nProvider NPI: 1041289517"
+    assert extract(nlp, _read(text)).prescriber.name == "Maria Ferreira"
+
+
+def test_the_icd_label_misread_opens_a_diagnosis_block_and_is_no_code_itself(nlp) -> None:
+    """Seen: "Icb-10" (0.20) over a column of codes: the label, not a code left unread."""
+    rows = [[("Icb-10", 0.20, 114), ("Code", 0.9, 90)], [("M25.59", 0.9, 100)]]
+    found = extract(nlp, _placed(rows))
+    assert [c.code for c in found.codes] == ["M25.59"] and found.doubts == []

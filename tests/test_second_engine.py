@@ -266,6 +266,16 @@ def test_a_faint_code_in_the_row_of_a_listed_code_is_listed_doubted() -> None:
     assert [m.code for m in below.codes] == ["M79.18"] and below.doubts == []
 
 
+def test_a_faint_code_in_the_column_just_under_a_listed_code_is_listed_doubted() -> None:
+    """Seen: "M5431" read faintly under S33.6XXD (tesseract: "Ms5u.3)"); accepted without it."""
+    next_line = (302.0, 556.0, 520.0, 600.0)
+    merged = reconcile(
+        Extraction(codes=[_mention("S33.6XXD", ROW)]), _faint("M54.31", next_line), RULES
+    )
+    assert [(m.code, m.doubtful) for m in merged.codes] == [("S33.6XXD", False), ("M54.31", True)]
+    assert merged.doubts == merged.second_engine_only == ["diagnosis:M54.31"]
+
+
 def test_where_no_code_was_read_surely_a_faint_billable_one_is_listed_doubted() -> None:
     merged = reconcile(Extraction(), _faint("S16.1XXA"), RULES)
     assert [(m.code, m.doubtful) for m in merged.codes] == [("S16.1XXA", True)]

@@ -21,10 +21,11 @@ from models.referral import Duration, Frequency, Patient, Payer, Prescriber
 from pipeline import icd10
 from pipeline.extract import codes, dates, people, timing
 from pipeline.extract import payer as payer_rules
-from pipeline.extract.layout import Layout
+from pipeline.extract.layout import Layout, PlacedWord
 from pipeline.extract.patterns import parse_date
 
 SPANS_KEY = "referral"
+CODE_SPANS = "code_spans"  # characters of the codes found, for components after codes
 
 if not Doc.has_extension("extraction"):
     Doc.set_extension("extraction", default=None)
@@ -86,9 +87,12 @@ _CELL_HEIGHT = (0.5, 2.2)
 # tesseract could not make out ("S$16.1XXD" at 0.28, a hand-written S86.912A as
 # "586-9120" at 0.31)
 _FAINT_CODE_SHAPED = 0.40
+# a word in a column of codes, just under one, read below this: a garbled code
+# ("Ms5u.3)" at 0.41 for M54.31)
+_FAINT_IN_COLUMN = 0.60
 _CODE_CHARACTERS = re.compile(r"[A-Za-z0-9.,$\-]+")
 # a column label read faintly ("ICD-10.5m" for "ICD-10 code") is no code cell
-_LABEL_WORD = re.compile(r"icd|dx|diag|code|assess|impress", re.IGNORECASE)
+_LABEL_WORD = re.compile(r"icd|dx|diag|code|assess|impress|" + codes.ICD_MISREAD, re.IGNORECASE)
 # a word's lower-case run or a label's colon ("Rafilla:"): a code is capitals and digits
 _WORDLIKE = re.compile(r"[a-z]{3}|:$")
 
@@ -111,15 +115,76 @@ def _faint_code_cells(
             line_start = text.rfind("\n", 0, placed.start) + 1
             line_end = text.find("\n", placed.end)
             line_end = len(text) if line_end < 0 else line_end
+            height = layout.text_height(placed.page)
+            first_cell = placed.start == line_start and not any(
+                line_start <= s < line_end for s, _ in taken
+            )
+            alone = line_end == placed.end
             if (
-                placed.start == line_start
-                and _is_code_cell(
-                    placed.word, layout.text_height(placed.page), alone=line_end == placed.end
+                (first_cell and _is_code_cell(placed.word, height, alone))
+                or (
+                    alone
+                    and _after_the_lines_code(text, line_start, placed.start, taken)
+                    and _is_code_cell(placed.word, height, alone=True)
                 )
-                and not any(line_start <= s < line_end for s, _ in taken)
+                or (
+                    first_cell
+                    and alone
+                    and _is_garbled_code(placed.word, height)
+                    and _under_a_code(layout, placed, found, height)
+                )
             ):
                 spots.append((placed.start, placed.end))
     return spots
+
+
+def _is_garbled_code(word: Word, height: int | None) -> bool:
+    """A code's length of letters and digits, both, read less than surely (digits alone,
+    a date or a phone number, are no code)."""
+    text, confidence = word.text, word.confidence
+    if confidence is None or confidence >= _FAINT_IN_COLUMN or not text[0].isalnum():
+        return False
+    if not any(c.isdigit() for c in text) or not any(c.isalpha() for c in text):
+        return False
+    if _WORDLIKE.search(text):
+        return False
+    letters = sum(c.isalnum() for c in text)
+    return _CELL_LETTERS[0] <= letters <= _CELL_LETTERS[1] and _line_sized(word, height)
+
+
+def _under_a_code(
+    layout: Layout, placed: PlacedWord, found: list[codes.FoundCode], height: int | None
+) -> bool:
+    """In the column of a code read, within two lines below it: the next code's cell.
+
+    (Seen: "Ms5u.3)" at 0.41 under "$33.6XxD" for M54.31; not faint enough to be no word
+    at all, but a code's cell in a column of codes.)
+    """
+    box = placed.word.bbox
+    if box is None or height is None:
+        return False
+    for code in found:
+        evidence = layout.evidence(code.start, code.end)
+        if evidence is None or evidence.page != placed.page or evidence.bbox is None:
+            continue
+        left, top = evidence.bbox[0], evidence.bbox[1]
+        if abs(box[0] - left) <= height and 0 < box[1] - top <= 3 * height:
+            return True
+    return False
+
+
+def _after_the_lines_code(
+    text: str, line_start: int, start: int, taken: list[tuple[int, int]]
+) -> bool:
+    """The line holds a code read and then only this word: the second code of a pair.
+
+    (Seen: "M25.519  S33.8XXA" under "Assessment/Plan", the second read as "oe" at 0.06
+    and the referral accepted on the first.) A description after a code has more words.
+    """
+    return any(
+        line_start <= s and not text[line_start:s].strip() and not text[e:start].strip(" ,;")
+        for s, e in taken
+    )
 
 
 def _is_code_cell(word: Word, height: int | None, alone: bool) -> bool:
@@ -172,6 +237,7 @@ class CodesComponent:
         layout, extraction = _layout(doc), doc._.extraction
         seen: set[str] = set()
         found_codes = codes.find_codes(doc.text)
+        doc.user_data[CODE_SPANS] = [(found.start, found.end) for found in found_codes]
         suspicious = codes.unread_codes(doc.text, found_codes)
         suspicious += codes.described_without_code(doc.text, found_codes)
         suspicious += _faint_code_cells(layout, doc.text, found_codes)
@@ -236,6 +302,7 @@ class TimingComponent:
         # same offsets; evidence keeps the page's words
         spelled = timing.repair_misread_ones(timing.repair_unit_words(text))
         spelled = timing.drop_numbers_written_twice(spelled)
+        spelled = timing.without_codes(spelled, doc.user_data.get(CODE_SPANS, []))
         found = timing.frequencies(spelled)
         frequency, frequency_conflict = timing.best(found)
         if frequency is not None:
@@ -343,7 +410,10 @@ class PartiesComponent:
 
     def __call__(self, doc: Doc) -> Doc:
         layout, extraction, text = _layout(doc), doc._.extraction, doc.text
-        patient = max(people.patients(text), key=lambda m: m.score, default=None)
+        mentions = people.patients(text)
+        patient = max(mentions, key=lambda m: m.score, default=None)
+        if patient:
+            patient = people.with_accents_written_elsewhere(patient, mentions)
         dob = self._birth_date(text, patient)
         extraction.patient = Patient(name=patient.name if patient else None, dob=dob)
         if patient:

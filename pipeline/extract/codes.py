@@ -25,8 +25,11 @@ CANDIDATE = re.compile(
     r"(?![\w/])(?!-\d)(?!\.\d)"
     r"(?!\s*(?:weeks?|wks?|months?|mos?|days?|visits?|sessions?|mg|lbs?|x\b|%))"
 )
+# "ICD-10" as OCR misreads its letters: "Tcb-10:", "1CD-10", "IC0-10"
+ICD_MISREAD = r"(?<![\w-])[ITl1|!][CcOo(][DdbO0]\s?-\s?10\b"
 _DIAGNOSIS_CONTEXT = re.compile(
-    r"icd|\bdx\b|diag|\bcodes?\b|assessment|impression|condition|^\s*A(?:/P)?\s*:",  # SOAP "A:"
+    r"icd|\bdx\b|diag|\bcodes?\b|assessment|impression|condition|^\s*A(?:/P)?\s*:|"  # SOAP "A:"
+    + ICD_MISREAD,
     re.IGNORECASE | re.MULTILINE,
 )
 _NOT_A_DIAGNOSIS_BEFORE = re.compile(
@@ -57,6 +60,9 @@ _LETTER_FOR = {
 # A leading S or B misread as 5, 8 or $ is repaired wherever the code is dotted; other
 # leading digits (1 for I, 0 for O) only on a diagnosis line, where numbers are rarer.
 _SAFE_LEADING = {"5", "8", "$", "§"}
+# a three-character S category, its S read as "$": "M75.111; $13; Z56.82" lists S13 (a
+# price too, which is why it counts only next in a list of codes)
+_CATEGORY_WITH_S_MISREAD = re.compile(r"[$§]\d\d")
 # the end of a seven-character code padded with placeholder X's: "6XXD", "9XXA"
 _PLACEHOLDER_END = re.compile(r"^.\d[0-9A-Z]{1,2}X{1,2}[A-Z]$")
 _DIGIT_FOR = {
@@ -98,10 +104,17 @@ def find_codes(text: str) -> list[FoundCode]:
         listed = bool(found) and _follows(text, found[-1].end, match.start())
         # "| 256.3 |" two rows under "DIAGNOSES", a description row between: Z56.3
         in_block = any(start <= match.start() < end for start, end in blocks)
-        result = _read_candidate(text, match, in_diagnoses=listed or in_block)
+        next_in_list = bool(found) and _LIST_GAP.fullmatch(text, found[-1].end, match.start())
+        result = _read_candidate(
+            text, match, in_diagnoses=listed or in_block, next_in_list=bool(next_in_list)
+        )
         if result is not None:
             found.append(_joined_with_tail(text, result))
     return found
+
+
+# only separators between two codes of one line: "M75.111; $13; Z56.82"
+_LIST_GAP = re.compile(r"[ \t;,/()]*")
 
 
 def _follows(text: str, previous_end: int, start: int) -> bool:
@@ -135,7 +148,7 @@ def _joined_with_tail(text: str, found: FoundCode) -> FoundCode:
 
 
 def _read_candidate(
-    text: str, match: re.Match[str], in_diagnoses: bool = False
+    text: str, match: re.Match[str], in_diagnoses: bool = False, next_in_list: bool = False
 ) -> FoundCode | None:
     raw = match.group("raw")
     if _DOSE.fullmatch(raw):
@@ -161,7 +174,12 @@ def _read_candidate(
     first_is_letter = compact[0].isalpha()
     if compact[0] == "x":
         return None  # a lower-case x before a number is a multiplication ("x10 weeks")
-    if not first_is_letter and not _leading_digit_allowed(compact, has_dot, in_dx_context):
+    listed_category = next_in_list and _CATEGORY_WITH_S_MISREAD.fullmatch(compact)
+    if (
+        not first_is_letter
+        and not listed_category
+        and not _leading_digit_allowed(compact, has_dot, in_dx_context)
+    ):
         return _repair_described(text, match, compact)
     if "-" in raw and not raw[1:3].isdigit():
         return None  # a dash for the dot only after two digits as written: "SSS-09" is a phone's
@@ -285,7 +303,8 @@ def _repairs(compact: str) -> list[tuple[str, int]]:
 
 
 _DX_LABEL = re.compile(
-    r"icd|\bdx\b|diagnos|assessment|impression|^\s*a\s*:|\bcodes?\b", re.IGNORECASE | re.MULTILINE
+    r"icd|\bdx\b|diagnos|assessment|impression|^\s*a\s*:|\bcodes?\b|" + ICD_MISREAD,
+    re.IGNORECASE | re.MULTILINE,
 )
 _BLOCK_END = re.compile(
     r"^\s*(?:p\s*:|(?:plan|rx|treatment|therapy|frequency|freq|duration|prescription|order|"
@@ -317,6 +336,7 @@ def unread_codes(text: str, found: list[FoundCode]) -> list[tuple[int, int]]:
             if not (
                 _looks_like_code(compact, token)
                 or _alone_on_its_line(text, match)
+                or _lost_its_letter(text, match)
                 or _dotted_among_codes(text, match, taken)
             ):
                 continue
@@ -408,7 +428,8 @@ _LONGEST_DESCRIPTION_WORDS = 30
 
 
 def _description_written(rest: str) -> str:
-    return re.split(r"\s{2,}|;|\|", rest.lstrip(" :-–—|.)"))[0]
+    # a speck before the description ("271.82 ° Exercise counseling") is no word of it
+    return re.split(r"\s{2,}|;|\|", re.sub(r"^[\W_]+", "", rest))[0]
 
 
 def _covered(described: tuple[str, ...], listed: set[str]) -> bool:
@@ -442,6 +463,21 @@ def _alone_on_its_line(text: str, match: re.Match[str]) -> bool:
     after = text[match.end() : line_end if line_end >= 0 else len(text)].strip(" .,;|")
     token = match.group(0)
     return not before and not after and token.isdigit() and 4 <= len(token) <= 7
+
+
+_LETTER_LOST = re.compile(r"\d{2}\.[0-9A-Za-z]{2,4}")
+
+
+def _lost_its_letter(text: str, match: re.Match[str]) -> bool:
+    """A code's digits and dot, its letter lost, opening a diagnosis line: "79.673" under
+    "ICD-10 code" for M79.673 (seen, accepted on the other codes). A number written
+    with decimals ("BMI 31.2", "98.6 F") follows a word or has fewer of them."""
+    line_start = text.rfind("\n", 0, match.start()) + 1
+    before = text[line_start : match.start()].strip(" -_.*|[]()")
+    return bool(_LETTER_LOST.fullmatch(match.group(0))) and not _LIST_NUMBER_ONLY.sub("", before)
+
+
+_LIST_NUMBER_ONLY = re.compile(r"^\d{1,2}[.)]?\s*")
 
 
 def _looks_like_code(compact: str, token: str) -> bool:

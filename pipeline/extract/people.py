@@ -8,6 +8,7 @@ letterhead: the one who is labelled, signs, or stands by the NPI is the prescrib
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 
 from pipeline.extract.patterns import DATE, one_letter_off, respell_months
@@ -54,6 +55,18 @@ _CREDENTIAL_FORMS = {
     "MBBS": "MBBS",
 }
 _NOT_NAME_WORDS = {
+    # a treatment an order is for ("Rx for Soft Tissue Mobilization")
+    "soft",
+    "tissue",
+    "mobilization",
+    "myofascial",
+    "release",
+    "lymphatic",
+    "drainage",
+    "trigger",
+    "swedish",
+    "relaxation",
+    "neuromuscular",
     "information",
     "name",
     "date",
@@ -217,7 +230,9 @@ PATIENT_LABEL = re.compile(
 )
 _PATIENT_IN_PROSE = re.compile(
     rf"(?:my\s+patient|our\s+patient|the\s+patient|patient|regarding|referring|see|evaluate|"
-    rf"treat|I\s+saw|I\s+examined|seen)"
+    rf"treat|I\s+saw|I\s+examined|seen|"
+    # an e-mail's "Sending over the referral for Lucía Ferreira", "order for Keisha Iversen"
+    rf"(?:referral|order|prescription|script|Rx)\s+for)"
     rf",?\s+(?:(?:Mr|Mrs|Ms|Miss)\.?\s+)?(?P<name>{NAME})",
 )
 _NAME_BEFORE_BIRTH = re.compile(
@@ -342,6 +357,30 @@ def patients(text: str) -> list[PersonMention]:
         if name:
             found.append(PersonMention(name, match.start(), match.end(), None, 2.5))
     return found
+
+
+def with_accents_written_elsewhere(
+    chosen: PersonMention, mentions: list[PersonMention]
+) -> PersonMention:
+    """The chosen name spelled as another mention of it spells it with its accents.
+
+    OCR drops accents ("Lucia Ferreira" on the attached fax) that a text layer keeps
+    (the e-mail body's "referral for Lucía Ferreira"); the letters must be the same.
+    """
+    letters = _unaccented(chosen.name)
+    if letters != chosen.name.lower():
+        return chosen  # written with accents already
+    for other in mentions:
+        if other.name != chosen.name and _unaccented(other.name) == letters:
+            return PersonMention(
+                other.name, chosen.start, chosen.end, chosen.credentials, chosen.score
+            )
+    return chosen
+
+
+def _unaccented(name: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", name)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
 
 
 def _name_in_column_below(
@@ -478,6 +517,10 @@ def _lines_back(text: str, position: int, lines: int) -> int:
 _SPECK_IN_NAME = re.compile(r"(?<=[A-Za-zÀ-ÿ]{2})(?<!\bSt)(?<!\bSte)\.(?=[ \t]+[A-ZÀ-Ý])")
 
 
+# one or two lower-case letters before a capital: a speck, unless a name's particle
+_SPECK_WORD = re.compile(r"(?!(?:de|da|di|le|la)\b)[a-z]{1,2}[ \t]+(?=[A-ZÀ-Ý])")
+
+
 def _name_after(
     text: str, offset: int, with_credentials: bool = False
 ) -> tuple[str, int, int, str | None] | None:
@@ -490,6 +533,9 @@ def _name_after(
         offset = line_end + 1
         segment = _before_next_label(text[offset : next_end if next_end >= 0 else len(text)])
     stripped = segment.lstrip(" _:;.\t-")  # "Patient .  Nadia MacLeod": a speck
+    speck = _SPECK_WORD.match(stripped)  # "Patient: ie Lucia Ferreira": a speck read as letters
+    if speck and not with_credentials:  # "Signed: ly Pech VY" is a signature's scrawl
+        stripped = stripped[speck.end() :]
     lead = len(segment) - len(stripped)
     if not with_credentials:  # "DMITRI. ORTIZ": a speck after a word of a patient's name
         stripped = _SPECK_IN_NAME.sub(" ", stripped)

@@ -248,6 +248,18 @@ def drop_numbers_written_twice(text: str) -> str:
     return _NUMBER_TWICE.sub(figures_only, text)
 
 
+def without_codes(text: str, codes: list[tuple[int, int]]) -> str:
+    """The text with the diagnosis codes read in it blanked, every offset unchanged.
+
+    A code's own letters read as a value: "S63.8X9D" holds "x 9 d", nine days, which
+    stood against a referral's "for 6 wks" and sent it to review.
+    """
+    letters = list(text)
+    for start, end in codes:
+        letters[start:end] = " " * (end - start)
+    return "".join(letters)
+
+
 # one letter that OCR split in two ("moriths"): the unit word is written over the pair
 # and the freed place left as a space, so that no offset moves
 _SPLIT_LETTERS = (("ri", "n"), ("rn", "m"), ("ni", "m"), ("vv", "w"))
@@ -639,10 +651,10 @@ def _checkbox_marks(text: str, mentions: list[Mention]) -> list[Mention]:
                 if m.score >= 0  # "Chiropractic 3x/wk x 2 wks" is history, not an option
                 and (
                     re.match(r"[xX]\s", text[m.start : m.end])
-                    or _TICK_READ_AS.search(text[max(0, m.start - 6) : m.start])
                     or _WRITE_IN.search(text[max(0, m.start - 12) : m.start])
                 )
             )
+            ticked.update(_tick_read_as_a_sign(text, line_mentions))
             ticked.update(_odd_box_out(text, line_mentions))
     if not ticked:
         return _undecided_options(mentions, by_line, option_lines)
@@ -665,6 +677,35 @@ _EMPTY_BOX = re.compile(r"[\[\](){}|1lIiLJCcOo0_‘’'`.,:;~\-—–]{1,4}")
 _NOT_A_BOX = frozenset({"of", "to", "or", "on", "in", "at", "a", "an", "by", "is", "x"})
 
 
+def _tick_read_as_a_sign(text: str, line_mentions: list[Mention]) -> list[Mention]:
+    """An option behind a mark OCR makes of a ticked box ("Dd", "&", "®"), when every
+    other option of the row sits behind an empty box.
+
+    A noisy empty box reads as "&" too (seen: "CO 1x/week EJ 2x/week & 3x/week CJ
+    1-2x/week", nothing ticked, accepted as 3x/week); on a row where another mark is
+    not an empty box either, the sign proves nothing.
+    """
+    offered = [m for m in line_mentions if m.score >= 0]
+    marks = _marks_before(text, offered)
+    signed = [
+        mention
+        for mention in offered
+        if _TICK_READ_AS.search(text[max(0, mention.start - 6) : mention.start])
+    ]
+    others_empty = sum(bool(_EMPTY_BOX.fullmatch(mark)) for mark in marks) == len(offered) - 1
+    return signed if len(signed) == 1 and others_empty else []
+
+
+def _marks_before(text: str, offered: list[Mention]) -> list[str]:
+    """The word just before each option of a row: its box, as OCR read it."""
+    marks, previous_end = [], text.rfind("\n", 0, offered[0].end - 1) + 1 if offered else 0
+    for mention in offered:
+        words = text[previous_end : max(previous_end, mention.start)].split()
+        marks.append(words[-1] if words else "")
+        previous_end = mention.end
+    return marks
+
+
 def _odd_box_out(text: str, line_mentions: list[Mention]) -> list[Mention]:
     """The one option whose box reads as something other than an empty box.
 
@@ -676,11 +717,7 @@ def _odd_box_out(text: str, line_mentions: list[Mention]) -> list[Mention]:
     nothing.
     """
     offered = [m for m in line_mentions if m.score >= 0]
-    marks, previous_end = [], text.rfind("\n", 0, offered[0].end - 1) + 1 if offered else 0
-    for mention in offered:
-        words = text[previous_end : max(previous_end, mention.start)].split()
-        marks.append(words[-1] if words else "")
-        previous_end = mention.end
+    marks = _marks_before(text, offered)
     empty = [bool(_EMPTY_BOX.fullmatch(mark)) for mark in marks]
     odd = [
         mention

@@ -97,6 +97,9 @@ def _read_with(rows: list[list[tuple[str, float | None]]], method: str = "ocr") 
             ["S16.1XXD", "M75.111", "S13", "Z56.82"],
         ),
         ("Dx: M54.50\nCopay $13 per visit", ["M54.50"]),
+        # codes joined by slashes; spinal levels and dates are no codes
+        ("Dx: M54.50/M62.830/S39.012A", ["M54.50", "M62.830", "S39.012A"]),
+        ("Dx: M54.50, L4/L5 and T12/L1 disc, seen 12/05/2025", ["M54.50"]),
         # the ICD label misread, a speck before the description: Z71.82 is named by it
         ("Tcb-10: .\n271.82 ° Exercise counseling:\n$13.4XXD Sprain", ["Z71.82", "S13.4XXD"]),
         ("Objective: trigger points.\nA:\nPain, unspecified (r52)\nP:", ["R52"]),  # SOAP note
@@ -930,3 +933,11 @@ def test_the_icd_label_misread_opens_a_diagnosis_block_and_is_no_code_itself(nlp
     rows = [[("Icb-10", 0.20, 114), ("Code", 0.9, 90)], [("M25.59", 0.9, 100)]]
     found = extract(nlp, _placed(rows))
     assert [c.code for c in found.codes] == ["M25.59"] and found.doubts == []
+
+
+def test_a_member_id_after_specks_is_not_an_unread_code(nlp) -> None:
+    """Seen: "member ID D 1)V73428830." in the sentence after the diagnoses: review."""
+    text = "Dx: strain (S16.1XXA); S13.4XXA.\nTheir insurance is UHC, member ID D 1)V73428830."
+    assert extract(nlp, _read(text)).doubts == []
+    garbled = "Dx: strain (S16.1XXA); S13.4XXA.\nand 1)V73428830."
+    assert "diagnosis:unread" in extract(nlp, _read(garbled)).doubts  # no id's label

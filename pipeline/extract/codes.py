@@ -99,6 +99,7 @@ class FoundCode:
 def find_codes(text: str) -> list[FoundCode]:
     """Every code written in the text, in order of appearance (duplicates kept)."""
     found: list[FoundCode] = []
+    text = _slashes_between_codes_as_spaces(text)
     blocks = diagnosis_blocks(text)
     for match in CANDIDATE.finditer(text):
         listed = bool(found) and _follows(text, found[-1].end, match.start())
@@ -115,6 +116,20 @@ def find_codes(text: str) -> list[FoundCode]:
 
 # only separators between two codes of one line: "M75.111; $13; Z56.82"
 _LIST_GAP = re.compile(r"[ \t;,/()]*")
+
+
+# a code, a slash, and another code's letter and digits: "M54.50/S39.012A"
+_SLASH_BETWEEN_CODES = re.compile(
+    r"(?<![\w/])[A-Za-z]\d[0-9A-Za-z]\.?[0-9A-Za-z]{0,4}(?P<slash>/)(?=[A-Za-z]\d[0-9A-Za-z])"
+)
+
+
+def _slashes_between_codes_as_spaces(text: str) -> str:
+    """Codes joined by a slash read apart (same offsets); a slash otherwise keeps a
+    candidate from being a code, as in a date or a fraction."""
+    while match := _SLASH_BETWEEN_CODES.search(text):  # "M54.50/M62.830/G89.29": in turn
+        text = text[: match.start("slash")] + " " + text[match.end("slash") :]
+    return text
 
 
 def _follows(text: str, previous_end: int, start: int) -> bool:
@@ -314,6 +329,12 @@ _BLOCK_END = re.compile(
 _CODE_LIKE = re.compile(
     r"(?<![\w/])(?<!\d-)(?:[\w$§|]{1,3},?[.,]\s?[\w|]{1,5}|[\w$§|]{4,9})(?![\w/])"
 )
+# an id's label a few specks before a word: no letter pair between them
+_ID_LABEL_NEAR = re.compile(
+    r"\b(?:member|policy|group|grp|claim|subscriber|account|acct)\s*(?:id|#|no\.?|number)\b"
+    r"(?:(?![A-Za-z]{2}).){0,8}$",
+    re.IGNORECASE,
+)
 _ICD_LABEL_BEFORE = re.compile(r"\bicd\s?-?\s?$", re.IGNORECASE)
 _PROCEDURE_LINE = re.compile(r"\b(?:cpt|hcpcs|billing|procedures?)\b", re.IGNORECASE)
 _PLACEHOLDERS = re.compile(r"^[A-Za-z$§](?=[0-9A-Za-z]{0,2}\d)[0-9A-Za-z]{1,3}X{1,3}", re.I)
@@ -346,6 +367,8 @@ def unread_codes(text: str, found: list[FoundCode]) -> list[tuple[int, int]]:
             before = text[line_start : match.start()]
             if _NOT_A_DIAGNOSIS_BEFORE.search(before[-30:]) or _PROCEDURE_LINE.search(before):
                 continue
+            if _ID_LABEL_NEAR.search(before[-30:]):
+                continue  # "member ID D 1)V73428830": specks between an id's label and it
             if _ICD_LABEL_BEFORE.search(before):
                 continue  # "ICD-10.5m": the label's own 10, the word after it garbled
             suspicious.append((match.start(), match.end()))

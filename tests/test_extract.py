@@ -97,6 +97,13 @@ def _read_with(rows: list[list[tuple[str, float | None]]], method: str = "ocr") 
             ["S16.1XXD", "M75.111", "S13", "Z56.82"],
         ),
         ("Dx: M54.50\nCopay $13 per visit", ["M54.50"]),
+        ("ASSESSMENT\n$16, S46812D\nPlan:", ["S16", "S46.812D"]),  # listed before a code
+        ("Copay $16, M54.50 noted", ["M54.50"]),
+        # a 7th character's round D read as 0
+        ("DX:\n3. 543.4110 - Sprain of right coracohumeral (ligament)", ["S43.411D"]),
+        ("Dx: S13.4XX0", ["S13.4XXD"]),
+        # an S read twice, as itself and as "$"
+        ("Dx: M542, $13.9XXD, S$16.1XXD, $46219A", ["M54.2", "S13.9XXD", "S16.1XXD", "S46.219A"]),
         # codes joined by slashes; spinal levels and dates are no codes
         ("Dx: M54.50/M62.830/S39.012A", ["M54.50", "M62.830", "S39.012A"]),
         ("Dx: M54.50, L4/L5 and T12/L1 disc, seen 12/05/2025", ["M54.50"]),
@@ -840,7 +847,6 @@ _TYPED_CODES = [
         ([("ee", 0.21, 220)], True),  # "m75121" read as "ee": as wide as a code
         ([("ee", 0.21, 60)], False),  # a speck's two letters
         ([("586-9120", 0.31, 190)], True),  # a hand-written S86.912A
-        ([("S$16.1XXD", 0.28, 250)], True),  # one letter read twice
         ([("586-9120", 0.55, 190)], False),  # read surely: a number, not a code
         ([("Ibuprofen", 0.30, 230)], False),  # a word read faintly
         ([("10/23/26", 0.31, 190)], False),  # a date
@@ -941,3 +947,45 @@ def test_a_member_id_after_specks_is_not_an_unread_code(nlp) -> None:
     assert extract(nlp, _read(text)).doubts == []
     garbled = "Dx: strain (S16.1XXA); S13.4XXA.\nand 1)V73428830."
     assert "diagnosis:unread" in extract(nlp, _read(garbled)).doubts  # no id's label
+
+
+def test_a_chart_notes_title_above_the_patients_label_is_no_prescriber(nlp) -> None:
+    """Seen: "Chart Note" over "PT: ST. CLAIR, INES" taken as a prescriber "Chart Note,
+    PT", and an unsigned referral accepted instead of MISSING_PRESCRIBER."""
+    text = "Juniper Chiropractic\nChart Note\nPT: ST. CLAIR, INES\nDOB: 07-02-1979\nSignature"
+    found = extract(nlp, _read(text))
+    assert found.prescriber.name is None
+    assert found.patient.name == "Ines St. Clair"
+
+
+def test_a_faint_code_with_its_s_read_twice_is_read_and_doubted(nlp) -> None:
+    """ "S$16.1XXD" at 0.28 alone under the codes: S16.1XXD, doubted for its faintness (an
+    unread code before the S read twice was read as "$")."""
+    found = extract(nlp, _placed([*_TYPED_CODES, [("S$16.1XXD", 0.28, 250)]]))
+    assert [c.code for c in found.codes] == ["S66.113A", "S30.0XXA", "S16.1XXD"]
+    assert "diagnosis:S16.1XXD" in found.doubts
+
+
+@pytest.mark.parametrize(
+    ("row", "unread"),
+    [
+        ([("7", 0.38, 16), ("id", 0.23, 12), ("Oia", 0.0, 98)], True),  # Z71.52, hand-written
+        ([("7", 0.38, 16), ("id", 0.23, 12), ("Oia", 0.9, 98)], False),  # a piece read surely
+        ([("7", 0.38, 16), ("id", 0.23, 12)], False),  # a speck's width, not a code's
+        ([("7", 0.38, 16), ("pain", 0.23, 80), ("Oia", 0.0, 98)], False),  # a word in it
+    ],
+)
+def test_a_line_of_faint_pieces_in_the_code_column_is_an_unread_code(nlp, row, unread) -> None:
+    """Seen: a hand-written Z71.52 as "7 id Oia" above a code read; accepted without it."""
+    found = extract(nlp, _placed([*_TYPED_CODES, row]))
+    assert [c.code for c in found.codes] == ["S66.113A", "S30.0XXA"]
+    assert ("diagnosis:unread" in found.doubts) is unread
+
+
+def test_a_shorthand_right_after_a_frequency_is_a_conflict(nlp) -> None:
+    """Seen: a speck read as "5" in "1x per month x 6 weeks": "5 x 6 weeks" won as 5 a week."""
+    found = extract(nlp, _read("- Referral to massage therapy 1x per month 5 x 6 weeks."))
+    assert "frequency" in found.doubts
+    alone = extract(nlp, _read("- Referral to massage therapy 1x per month x 6 weeks."))
+    assert (alone.frequency.count, alone.frequency.period_unit) == (1, "mo")
+    assert alone.doubts == []

@@ -131,11 +131,73 @@ def _faint_code_cells(
                     first_cell
                     and alone
                     and _is_garbled_code(placed.word, height)
-                    and _under_a_code(layout, placed, found, height)
+                    and _in_a_code_column(layout, placed, found, height)
                 )
             ):
                 spots.append((placed.start, placed.end))
     return spots
+
+
+def _faint_lines_in_the_code_column(
+    layout: Layout, text: str, found: list[codes.FoundCode]
+) -> list[tuple[int, int]]:
+    """A diagnosis line of faint pieces only, as wide as a code, in a code's column.
+
+    (Seen: a hand-written Z71.52 above a code read, as "7 id Oia" at 0.38, 0.23 and 0.00,
+    and the referral accepted on the other code.) Each piece is too short to be taken
+    for a code cell; the line together is one.
+    """
+    taken = [(f.start, f.end) for f in found]
+    spots = []
+    for start, end in codes.diagnosis_blocks(text):
+        lines: dict[int, list[PlacedWord]] = {}
+        for placed in layout.words_in(start, end):
+            lines.setdefault(text.rfind("\n", 0, placed.start), []).append(placed)
+        for line in lines.values():
+            first, last = line[0], line[-1]
+            if len(line) < 2 or any(first.start <= s < last.end for s, _ in taken):
+                continue
+            if _faint_code_wide(line, layout.text_height(first.page)) and _in_a_code_column(
+                layout, first, found, layout.text_height(first.page)
+            ):
+                spots.append((first.start, last.end))
+    return spots
+
+
+def _faint_code_wide(line: list[PlacedWord], height: int | None) -> bool:
+    boxes = [p.word.bbox for p in line if p.word.bbox is not None]
+    faint = all(
+        p.word.confidence is not None and p.word.confidence < _FAINT_CODE_SHAPED for p in line
+    )
+    if height is None or len(boxes) < len(line) or not faint:
+        return False
+    if any(_LABEL_WORD.match(p.word.text) or _WORDLIKE.search(p.word.text) for p in line):
+        return False  # a header row read faintly ("FED 10 Code"), a description's words
+    if not all(_line_sized(p.word, height) for p in line):
+        return False
+    width = (max(b[2] for b in boxes) - min(b[0] for b in boxes)) / height
+    return _CELL_WIDTH[0] <= width <= _CELL_WIDTH[1]
+
+
+def _in_a_code_column(
+    layout: Layout, placed: PlacedWord, found: list[codes.FoundCode], height: int | None
+) -> bool:
+    """Left-aligned with a code read within three lines above or below it: the next
+    code's cell (seen: "Ms5u.3)" at 0.41 under "$33.6XxD" for M54.31; not faint enough
+    to be no word at all, but a cell in a column of codes)."""
+    box = placed.word.bbox
+    if box is None or height is None:
+        return False
+    for code in found:
+        evidence = layout.evidence(code.start, code.end)
+        if evidence is None or evidence.page != placed.page or evidence.bbox is None:
+            continue
+        if (
+            abs(box[0] - evidence.bbox[0]) <= height
+            and abs(box[1] - evidence.bbox[1]) <= 3 * height
+        ):
+            return True
+    return False
 
 
 def _is_garbled_code(word: Word, height: int | None) -> bool:
@@ -150,27 +212,6 @@ def _is_garbled_code(word: Word, height: int | None) -> bool:
         return False
     letters = sum(c.isalnum() for c in text)
     return _CELL_LETTERS[0] <= letters <= _CELL_LETTERS[1] and _line_sized(word, height)
-
-
-def _under_a_code(
-    layout: Layout, placed: PlacedWord, found: list[codes.FoundCode], height: int | None
-) -> bool:
-    """In the column of a code read, within two lines below it: the next code's cell.
-
-    (Seen: "Ms5u.3)" at 0.41 under "$33.6XxD" for M54.31; not faint enough to be no word
-    at all, but a code's cell in a column of codes.)
-    """
-    box = placed.word.bbox
-    if box is None or height is None:
-        return False
-    for code in found:
-        evidence = layout.evidence(code.start, code.end)
-        if evidence is None or evidence.page != placed.page or evidence.bbox is None:
-            continue
-        left, top = evidence.bbox[0], evidence.bbox[1]
-        if abs(box[0] - left) <= height and 0 < box[1] - top <= 3 * height:
-            return True
-    return False
 
 
 def _after_the_lines_code(
@@ -241,6 +282,7 @@ class CodesComponent:
         suspicious = codes.unread_codes(doc.text, found_codes)
         suspicious += codes.described_without_code(doc.text, found_codes)
         suspicious += _faint_code_cells(layout, doc.text, found_codes)
+        suspicious += _faint_lines_in_the_code_column(layout, doc.text, found_codes)
         for start, end in suspicious:
             _add_span(doc, start, end, "UNREAD_CODE")
             extraction.doubts.append("diagnosis:unread")

@@ -61,7 +61,7 @@ _LETTER_FOR = {
 # leading digits (1 for I, 0 for O) only on a diagnosis line, where numbers are rarer.
 _SAFE_LEADING = {"5", "8", "$", "§"}
 # a three-character S category, its S read as "$": "M75.111; $13; Z56.82" lists S13 (a
-# price too, which is why it counts only next in a list of codes)
+# price too, which is why it counts only in a list of codes, after one or before one)
 _CATEGORY_WITH_S_MISREAD = re.compile(r"[$§]\d\d")
 # the end of a seven-character code padded with placeholder X's: "6XXD", "9XXA"
 _PLACEHOLDER_END = re.compile(r"^.\d[0-9A-Z]{1,2}X{1,2}[A-Z]$")
@@ -99,13 +99,14 @@ class FoundCode:
 def find_codes(text: str) -> list[FoundCode]:
     """Every code written in the text, in order of appearance (duplicates kept)."""
     found: list[FoundCode] = []
-    text = _slashes_between_codes_as_spaces(text)
+    text = _SAME_LETTER_READ_TWICE.sub(" ", _slashes_between_codes_as_spaces(text))
     blocks = diagnosis_blocks(text)
     for match in CANDIDATE.finditer(text):
         listed = bool(found) and _follows(text, found[-1].end, match.start())
         # "| 256.3 |" two rows under "DIAGNOSES", a description row between: Z56.3
         in_block = any(start <= match.start() < end for start, end in blocks)
         next_in_list = bool(found) and _LIST_GAP.fullmatch(text, found[-1].end, match.start())
+        next_in_list = next_in_list or _CODE_LISTED_AFTER.match(text, match.end())
         result = _read_candidate(
             text, match, in_diagnoses=listed or in_block, next_in_list=bool(next_in_list)
         )
@@ -116,8 +117,12 @@ def find_codes(text: str) -> list[FoundCode]:
 
 # only separators between two codes of one line: "M75.111; $13; Z56.82"
 _LIST_GAP = re.compile(r"[ \t;,/()]*")
+# a separator, then a code's letter and digits: "$16, S46812D" lists S16 first
+_CODE_LISTED_AFTER = re.compile(r"[ \t]*[;,][ \t]*[A-Za-z]\d[0-9A-Za-z]")
 
 
+# an S read twice, as itself and as "$": "S$16.1XXD" is "$16.1XXD" (read as S16.1XXD)
+_SAME_LETTER_READ_TWICE = re.compile(r"(?<![\w$§])[Ss5](?=[$§]\d)")
 # a code, a slash, and another code's letter and digits: "M54.50/S39.012A"
 _SLASH_BETWEEN_CODES = re.compile(
     r"(?<![\w/])[A-Za-z]\d[0-9A-Za-z]\.?[0-9A-Za-z]{0,4}(?P<slash>/)(?=[A-Za-z]\d[0-9A-Za-z])"
@@ -303,6 +308,8 @@ def _repairs(compact: str) -> list[tuple[str, int]]:
                 choices.add(_DIGIT_FOR[char])
             if char in _LETTER_FOR:
                 choices.add(_LETTER_FOR[char])
+            if position == 6 and upper in "0O":
+                choices.add("D")  # a 7th character is a letter: a round "D" read as 0 or O
         if not choices:
             return []
         options.append(sorted(choices))

@@ -55,6 +55,10 @@ _CREDENTIAL_FORMS = {
     "MBBS": "MBBS",
 }
 _NOT_NAME_WORDS = {
+    # a document's title ("Chart Note", "Progress Note")
+    "chart",
+    "note",
+    "progress",
     # a treatment an order is for ("Rx for Soft Tissue Mobilization")
     "soft",
     "tissue",
@@ -260,7 +264,8 @@ _PRESCRIBER_LABEL = re.compile(
     re.IGNORECASE,
 )
 _DOCTOR = re.compile(rf"\bDr\.?\s+(?P<name>{NAME})")
-_NAME_WITH_CREDENTIALS = re.compile(rf"(?P<name>{NAME})\s*,?\s+{CREDENTIALS}")
+# credentials followed by a colon are a label: "Chart Note\nPT: ST. CLAIR, INES" (patient)
+_NAME_WITH_CREDENTIALS = re.compile(rf"(?P<name>{NAME})\s*,?\s+{CREDENTIALS}(?![ \t]*[:;])")
 # "Liam-Schultz, M.D.": the space of a signed name read as a dash (no one signs one word)
 _JOINED_NAME_WITH_CREDENTIALS = re.compile(
     rf"(?<![\w\-])(?P<first>[A-Z][a-z]+)[\-_~](?P<last>[A-Z][a-z]+)\s*,?\s+{CREDENTIALS}"
@@ -514,7 +519,9 @@ def _lines_back(text: str, position: int, lines: int) -> int:
     return position
 
 
-_SPECK_IN_NAME = re.compile(r"(?<=[A-Za-zÀ-ÿ]{2})(?<!\bSt)(?<!\bSte)\.(?=[ \t]+[A-ZÀ-Ý])")
+_SPECK_IN_NAME = re.compile(  # "ST. CLAIR" in capitals is a name's particle too
+    r"(?<=[A-Za-zÀ-ÿ]{2})(?<!\b[Ss][Tt])(?<!\b[Ss][Tt][Ee])\.(?=[ \t]+[A-ZÀ-Ý])"
+)
 
 
 # one or two lower-case letters before a capital: a speck, unless a name's particle

@@ -165,6 +165,8 @@ def _faint_lines_in_the_code_column(
 
 
 def _faint_code_wide(line: list[PlacedWord], height: int | None) -> bool:
+    """Every piece faint and of a line's height, no word or label among them, and the
+    whole as wide as a code: what is left of a code's cell, not of a sentence."""
     boxes = [p.word.bbox for p in line if p.word.bbox is not None]
     faint = all(
         p.word.confidence is not None and p.word.confidence < _FAINT_CODE_SHAPED for p in line

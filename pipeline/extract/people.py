@@ -525,7 +525,7 @@ _SPECK_IN_NAME = re.compile(  # "ST. CLAIR" in capitals is a name's particle too
 
 
 # one or two lower-case letters before a capital: a speck, unless a name's particle
-_SPECK_WORD = re.compile(r"(?!(?:de|da|di|le|la)\b)[a-z]{1,2}[ \t]+(?=[A-ZÀ-Ý])")
+_SPECK_WORD = re.compile(r"(?!(?:de|da|di|do|du|le|la|al|el)\b)[a-z]{1,2}[ \t]+(?=[A-ZÀ-Ý])")
 
 
 def _name_after(

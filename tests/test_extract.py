@@ -989,3 +989,10 @@ def test_a_shorthand_right_after_a_frequency_is_a_conflict(nlp) -> None:
     alone = extract(nlp, _read("- Referral to massage therapy 1x per month x 6 weeks."))
     assert (alone.frequency.count, alone.frequency.period_unit) == (1, "mo")
     assert alone.doubts == []
+
+
+@pytest.mark.parametrize("signed", ["Keisha Kim RN :", "Keisha Kim, RN :"])
+def test_a_speck_after_a_signatures_credentials_keeps_them(nlp, signed) -> None:
+    """Seen: a speck read as " :" after the credentials of a signed name."""
+    found = extract(nlp, _read(f"Pt: Colm Van Dyke\nSignature\n{signed}"))
+    assert (found.prescriber.name, found.prescriber.credentials) == ("Keisha Kim", "RN")

@@ -264,8 +264,9 @@ _PRESCRIBER_LABEL = re.compile(
     re.IGNORECASE,
 )
 _DOCTOR = re.compile(rf"\bDr\.?\s+(?P<name>{NAME})")
-# credentials followed by a colon are a label: "Chart Note\nPT: ST. CLAIR, INES" (patient)
-_NAME_WITH_CREDENTIALS = re.compile(rf"(?P<name>{NAME})\s*,?\s+{CREDENTIALS}(?![ \t]*[:;])")
+# credentials with a colon glued on are a label: "Chart Note\nPT: ST. CLAIR, INES" (the
+# patient); a speck after a space is not ("Keisha Kim RN :", "Farid Begay, ND :")
+_NAME_WITH_CREDENTIALS = re.compile(rf"(?P<name>{NAME})\s*,?\s+{CREDENTIALS}(?![:;])")
 # "Liam-Schultz, M.D.": the space of a signed name read as a dash (no one signs one word)
 _JOINED_NAME_WITH_CREDENTIALS = re.compile(
     rf"(?<![\w\-])(?P<first>[A-Z][a-z]+)[\-_~](?P<last>[A-Z][a-z]+)\s*,?\s+{CREDENTIALS}"

@@ -996,3 +996,11 @@ def test_a_speck_after_a_signatures_credentials_keeps_them(nlp, signed) -> None:
     """Seen: a speck read as " :" after the credentials of a signed name."""
     found = extract(nlp, _read(f"Pt: Colm Van Dyke\nSignature\n{signed}"))
     assert (found.prescriber.name, found.prescriber.credentials) == ("Keisha Kim", "RN")
+
+
+def test_a_speck_read_as_a_letter_before_a_signatures_date_is_passed_over(nlp) -> None:
+    """Seen: ": i 1/21/2027" under "Signature  Date": the Rx date lost."""
+    text = "Date of birth: February 19, 1977\nSignature  Date\n: i 1/21/2027\nWesley Chen, ARNP"
+    assert str(extract(nlp, _read(text)).rx_date) == "2027-01-21"
+    worded = "Date of birth: February 19, 1977\nSignature\nso on 1/21/2027"
+    assert extract(nlp, _read(worded)).rx_date is None  # words before it: no date line

@@ -55,7 +55,7 @@ def prescription_dates(text: str) -> list[DateMention]:
         line_end = text.find("\n", match.end())
         before = text[line_start : match.start()]
         line = text[line_start : line_end if line_end >= 0 else len(text)]
-        opens_line = not before.strip(_SPECKS)  # "|  10/9/2026": a form box's edge
+        opens_line = _specks_only(before)  # "|  10/9/2026": a form box's edge
         if opens_line:  # "Injured at work on\n2025-04-30", "Date of injury  Phone\n3/5/2025"
             before = _label_above(text, line_start) + before
         score = _score(before, line, match.start() / max(1, len(text)), opens_line)
@@ -150,4 +150,15 @@ def _label_above(text: str, line_start: int, skip_speck: bool = True) -> str:
 
 
 _SPECKS = " \t|[]{}~_'\"`‘’.,"  # what OCR makes of a box's edge or a speck of dust
+
+
+def _specks_only(before: str) -> bool:
+    """Nothing but specks before a date on its line: marks, and at most one letter
+    (": i 1/21/2027", a signature's stroke read as "i", under "Signature  Date")."""
+    rest = before.strip(_SPECKS)
+    return not rest or (
+        not re.search(r"\d", rest) and len(re.findall(r"[A-Za-z]", rest)) <= 1 and len(rest) <= 4
+    )
+
+
 _BREAKS_OFF = re.compile(r"\b(?:on|of|at|in|from|since|by|dated|before|after|until)$")

@@ -630,6 +630,7 @@ def test_printed_options_with_no_tick_read_are_doubted(nlp, text, doubted) -> No
         "A:\n2734\n_ $16.1XXD strain of muscle\nPlan: massage",  # Z73.4, its Z and dot lost
         "Dx: S23.429D. SUB.NGA. S16.1XXA\nSignature",  # a hand-written code, every digit lost
         "ICD-10 code Description\n79.673 ee a |\n$33.6XxD SPRAIN",  # M79.673, its M lost
+        "Diagnosis codes: S$39.011D, 2564, r26.81.",  # Z56.4 between two codes, its Z a 2
     ],
 )
 def test_code_that_did_not_read_is_doubted(nlp, text) -> None:
@@ -1004,3 +1005,18 @@ def test_a_speck_read_as_a_letter_before_a_signatures_date_is_passed_over(nlp) -
     assert str(extract(nlp, _read(text)).rx_date) == "2027-01-21"
     worded = "Date of birth: February 19, 1977\nSignature\nso on 1/21/2027"
     assert extract(nlp, _read(worded)).rx_date is None  # words before it: no date line
+
+
+@pytest.mark.parametrize(("gap", "unread"), [(990.0, True), (20.0, False)])
+def test_a_garbled_code_cell_with_a_speck_far_along_its_line_is_unread(nlp, gap, unread) -> None:
+    """Seen: Z71.85 as "Ziii8o" (0.00) in the code column, a speck "ae" far to its right;
+    the referral accepted on the other codes. A word right after it is its description."""
+    document = _placed([*_TYPED_CODES, [("Ziii8o", 0.0, 150)]])
+    words = document.pages[0].words
+    cell = words[-1]
+    left = cell.bbox[2] + gap
+    speck = Word(text="ae", line=cell.line, confidence=0.19, bbox=(left, 190.0, left + 100, 215.0))
+    document.pages[0].words = [*words, speck]
+    found = extract(nlp, document)
+    assert [c.code for c in found.codes] == ["S66.113A", "S30.0XXA"]
+    assert ("diagnosis:unread" in found.doubts) is unread

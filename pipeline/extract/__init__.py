@@ -90,6 +90,8 @@ _FAINT_CODE_SHAPED = 0.40
 # a word in a column of codes, just under one, read below this: a garbled code
 # ("Ms5u.3)" at 0.41 for M54.31)
 _FAINT_IN_COLUMN = 0.60
+# in text heights: a gap this wide after a word parts it from the rest of its line
+_FAR_GAP = 6.0
 _CODE_CHARACTERS = re.compile(r"[A-Za-z0-9.,$\-]+")
 # a column label read faintly ("ICD-10.5m" for "ICD-10 code") is no code cell
 _LABEL_WORD = re.compile(r"icd|dx|diag|code|assess|impress|" + codes.ICD_MISREAD, re.IGNORECASE)
@@ -129,13 +131,25 @@ def _faint_code_cells(
                 )
                 or (
                     first_cell
-                    and alone
+                    and (alone or _far_from_the_next_word(layout, placed, line_end, height))
                     and _is_garbled_code(placed.word, height)
                     and _in_a_code_column(layout, placed, found, height)
                 )
             ):
                 spots.append((placed.start, placed.end))
     return spots
+
+
+def _far_from_the_next_word(
+    layout: Layout, placed: PlacedWord, line_end: int, height: int | None
+) -> bool:
+    """The next word of the line stands far to the right (a speck at the page's edge,
+    "Ziii8o ... ae"), not as a description's first word would, right after the code."""
+    rest = [p for p in layout.words_in(placed.end, line_end) if p.start >= placed.end]
+    box = placed.word.bbox
+    if not rest or box is None or rest[0].word.bbox is None or height is None:
+        return False
+    return rest[0].word.bbox[0] - box[2] > _FAR_GAP * height
 
 
 def _faint_lines_in_the_code_column(
@@ -210,8 +224,8 @@ def _is_garbled_code(word: Word, height: int | None) -> bool:
         return False
     if not any(c.isdigit() for c in text) or not any(c.isalpha() for c in text):
         return False
-    if _WORDLIKE.search(text):
-        return False
+    if text.endswith(":"):
+        return False  # a label; a lower-case run with a digit in it ("Ziii8o") is no word
     letters = sum(c.isalnum() for c in text)
     return _CELL_LETTERS[0] <= letters <= _CELL_LETTERS[1] and _line_sized(word, height)
 

@@ -365,6 +365,7 @@ def unread_codes(text: str, found: list[FoundCode]) -> list[tuple[int, int]]:
                 _looks_like_code(compact, token)
                 or _alone_on_its_line(text, match)
                 or _lost_its_letter(text, match)
+                or _between_codes(text, match, taken)
                 or _dotted_among_codes(text, match, taken)
             ):
                 continue
@@ -493,6 +494,18 @@ def _alone_on_its_line(text: str, match: re.Match[str]) -> bool:
     after = text[match.end() : line_end if line_end >= 0 else len(text)].strip(" .,;|")
     token = match.group(0)
     return not before and not after and token.isdigit() and 4 <= len(token) <= 7
+
+
+def _between_codes(text: str, match: re.Match[str], taken: list[tuple[int, int]]) -> bool:
+    """A word of a code's length between two codes read, only separators around it:
+    "S$39.011D, 2564, r26.81." lists Z56.4, its Z read as 2 (seen, accepted without it;
+    a number alone is otherwise no code, since CPT codes and ZIPs are numbers too)."""
+    token = match.group(0)
+    if not 4 <= len(token) <= 8 or sum(c.isdigit() for c in token) < 3:
+        return False  # ",OXXD" after "S33" is its lost end, doubted as such
+    after_one = any(_LIST_GAP.fullmatch(text, e, match.start()) for _, e in taken)
+    before_one = any(_LIST_GAP.fullmatch(text, match.end(), s) for s, _ in taken)
+    return after_one and before_one
 
 
 _LETTER_LOST = re.compile(r"\d{2}\.[0-9A-Za-z]{2,4}")

@@ -1020,3 +1020,17 @@ def test_a_garbled_code_cell_with_a_speck_far_along_its_line_is_unread(nlp, gap,
     found = extract(nlp, document)
     assert [c.code for c in found.codes] == ["S66.113A", "S30.0XXA"]
     assert ("diagnosis:unread" in found.doubts) is unread
+
+
+def test_a_faint_header_over_the_code_column_is_no_garbled_code(nlp) -> None:
+    """Seen (PP-OCR's reading): "ICD-10.code" at 0.5, "Description" far to its right,
+    over the codes: the column's label, which had sent a rejection to review."""
+    rows = [[("Assessment", 0.9, 200)], [("ICD-10.code", 0.5, 200)], *_TYPED_CODES[1:]]
+    document = _placed(rows)
+    header = document.pages[0].words[1]
+    far = header.bbox[2] + 600
+    label = Word(text="Description", line=1, confidence=0.9, bbox=(far, 60.0, far + 200, 100.0))
+    document.pages[0].words.insert(2, label)
+    found = extract(nlp, document)
+    assert [c.code for c in found.codes] == ["S66.113A", "S30.0XXA"]
+    assert "diagnosis:unread" not in found.doubts

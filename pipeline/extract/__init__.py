@@ -224,8 +224,8 @@ def _is_garbled_code(word: Word, height: int | None) -> bool:
         return False
     if not any(c.isdigit() for c in text) or not any(c.isalpha() for c in text):
         return False
-    if text.endswith(":"):
-        return False  # a label; a lower-case run with a digit in it ("Ziii8o") is no word
+    if text.endswith(":") or _LABEL_WORD.match(text) or re.search(r"[a-z]{4}", text):
+        return False  # a label ("ICD-10.code"), a word; "Ziii8o" (a short run, a digit) is none
     letters = sum(c.isalnum() for c in text)
     return _CELL_LETTERS[0] <= letters <= _CELL_LETTERS[1] and _line_sized(word, height)
 

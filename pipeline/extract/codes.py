@@ -516,11 +516,9 @@ def _lost_its_letter(text: str, match: re.Match[str]) -> bool:
     "ICD-10 code" for M79.673 (seen, accepted on the other codes). A number written
     with decimals ("BMI 31.2", "98.6 F") follows a word or has fewer of them."""
     line_start = text.rfind("\n", 0, match.start()) + 1
-    before = text[line_start : match.start()].strip(" -_.*|[]()")
-    return bool(_LETTER_LOST.fullmatch(match.group(0))) and not _LIST_NUMBER_ONLY.sub("", before)
-
-
-_LIST_NUMBER_ONLY = re.compile(r"^\d{1,2}[.)]?\s*")
+    before = text[line_start : match.start()]
+    opens_line = not before.strip(" -_.*|[]()") or bool(_LIST_NUMBER.fullmatch(before))
+    return opens_line and bool(_LETTER_LOST.fullmatch(match.group(0)))
 
 
 def _looks_like_code(compact: str, token: str) -> bool:

@@ -637,6 +637,22 @@ def test_code_that_did_not_read_is_doubted(nlp, text) -> None:
     assert "diagnosis:unread" in extract(nlp, _read(text)).doubts
 
 
+@pytest.mark.parametrize(("confidence", "blank"), [(None, True), (0.95, False)])
+def test_a_row_left_unticked_where_the_text_layer_writes_ticks_is_blank(
+    nlp, confidence, blank
+) -> None:
+    """A text layer shows every tick made; an OCR'd page may have lost the row's tick."""
+    text = (
+        "Modalities: X Medical massage Swedish\n"
+        "Frequency of treatment: 1x/week X 2x/week 3x/week 1-2x/week Other:\n"
+        "For: 4 weeks 6 weeks 8 weeks 12 weeks Other:"
+    )
+    found = extract(nlp, _read(text, confidence))
+    assert found.frequency.count == 2
+    assert (found.duration is None and found.doubts == []) is blank
+    assert ("duration" in found.doubts) is not blank
+
+
 def test_a_tick_drawn_over_the_rows_label_is_taken(nlp) -> None:
     text = "FREQUENCYX: 1x/week  2x/week  3x/week\nDUR:  4 weeks X 6 weeks  8 weeks"
     found = extract(nlp, _read(text))

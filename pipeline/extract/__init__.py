@@ -344,6 +344,27 @@ class CodesComponent:
         )
 
 
+# a tick a form's text layer writes as text: "X" before an option, or a box's glyph
+_TEXT_TICK = re.compile(r"[X☒☑✓✔]|\[[xX✓✔]\]")
+
+
+def _rows_ticked_as_text(layout: Layout, text: str) -> frozenset[int]:
+    """The lines (keyed by the newline before each) of text-layer pages with a tick in text.
+
+    There a row of options shows every tick made; on an OCR'd page a tick can be lost,
+    and on a page that draws its ticks as graphics none shows at all (both stay doubts).
+    """
+    pages: dict[int, list[PlacedWord]] = {}
+    for placed in layout.words:
+        pages.setdefault(placed.page, []).append(placed)
+    rows: set[int] = set()
+    for words in pages.values():
+        printed = all(p.word.confidence is None for p in words)
+        if printed and any(_TEXT_TICK.fullmatch(p.word.text) for p in words):
+            rows.update(text.rfind("\n", 0, p.start) for p in words)
+    return frozenset(rows)
+
+
 # a frequency written without a count: once a week or month by its word alone
 _COUNTLESS = re.compile(r"(?:weekly|monthly|every|each)\b", re.IGNORECASE)
 
@@ -361,7 +382,8 @@ class TimingComponent:
         spelled = timing.repair_misread_ones(timing.repair_unit_words(text))
         spelled = timing.drop_numbers_written_twice(spelled)
         spelled = timing.without_codes(spelled, doc.user_data.get(CODE_SPANS, []))
-        found = timing.frequencies(spelled)
+        printed = _rows_ticked_as_text(_layout(doc), text)
+        found = timing.frequencies(spelled, printed)
         frequency, frequency_conflict = timing.best(found)
         if frequency is not None:
             cut = timing.lost_range_start(text, frequency.start)
@@ -378,7 +400,9 @@ class TimingComponent:
             self._record(doc, frequency, "frequency", frequency_conflict or lost, cut, repaired)
         supported = [(m.start, m.end) for m in found if m.score > 0]
         ordered_end = frequency.end if frequency is not None else None
-        duration, duration_conflict = timing.best(timing.durations(spelled, supported, ordered_end))
+        duration, duration_conflict = timing.best(
+            timing.durations(spelled, supported, ordered_end, printed)
+        )
         if duration is not None:
             cut = timing.lost_range_start(text, duration.start)
             value, value_max, unit = timing.range_from_its_end(duration.values, cut)

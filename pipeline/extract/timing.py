@@ -306,7 +306,8 @@ class Mention:
     values: tuple
 
 
-def frequencies(text: str) -> list[Mention]:
+def frequencies(text: str, printed_rows: frozenset[int] = frozenset()) -> list[Mention]:
+    """Frequency mentions, scored; ``printed_rows`` as in ``_checkbox_marks``."""
     found: list[Mention] = []
     labelled: list[Mention] = []
     for form, pattern in FREQUENCY_FORMS:
@@ -323,7 +324,7 @@ def frequencies(text: str) -> list[Mention]:
             values = (int(match.group("n")), None, 1, "wk")
             score = _right_after_a_frequency(text, match.start(), found, 3.0)
             found.append(Mention(match.start(), match.end(), score, values))
-    return _checkbox_marks(text, _without_overlaps(_labels_first(found, labelled)))
+    return _checkbox_marks(text, _without_overlaps(_labels_first(found, labelled)), printed_rows)
 
 
 def _right_after_a_frequency(text: str, start: int, found: list[Mention], score: float) -> float:
@@ -350,7 +351,10 @@ def _labels_first(found: list[Mention], labelled: list[Mention]) -> list[Mention
 
 
 def durations(
-    text: str, frequency_spans: list[tuple[int, int]], ordered_end: int | None = None
+    text: str,
+    frequency_spans: list[tuple[int, int]],
+    ordered_end: int | None = None,
+    printed_rows: frozenset[int] = frozenset(),
 ) -> list[Mention]:
     """Duration mentions; text inside a frequency ("3 times a week") is not a duration.
 
@@ -379,7 +383,7 @@ def durations(
             unit = match.group("unit") or "wk"
             value = float(match.group("d"))
             found.append(Mention(match.start(), match.end(), 3.0, (value, None, _unit(unit))))
-    return _checkbox_marks(text, _without_overlaps(found))
+    return _checkbox_marks(text, _without_overlaps(found), printed_rows)
 
 
 def visit_counts(text: str) -> list[Mention]:
@@ -643,13 +647,19 @@ def _ticked_before(before: str) -> bool:
     return bool(_CHECKED.search(before) or _TICK_ON_LABEL.search(before))
 
 
-def _checkbox_marks(text: str, mentions: list[Mention]) -> list[Mention]:
+def _checkbox_marks(
+    text: str, mentions: list[Mention], printed_rows: frozenset[int] = frozenset()
+) -> list[Mention]:
     """On lines of printed options ("[ ] 1x/week [X] 2x/week"), the ticked one counts.
 
     A ticked mention (also "[X] Other: 1 mo" on a line of its own) is raised, and so is
     a value written in an option row's "Other:" blank, whose tick OCR often loses; unticked
     options on option lines drop out when something is ticked. If nothing is ticked
-    they all stay, disagree, and the referral goes to review as unsure.
+    they all stay, disagree, and the referral goes to review as unsure, except on
+    ``printed_rows`` (keyed like ``by_line``): rows of a text layer whose page writes its
+    ticks as text, where no tick read is no tick made, so the field was left blank (seen:
+    "For: [ ] 4 weeks [ ] 6 weeks", nothing ticked, doubted as "4 weeks" instead of
+    missing).
     """
     by_line: dict[int, list[Mention]] = {}
     for mention in mentions:
@@ -670,6 +680,10 @@ def _checkbox_marks(text: str, mentions: list[Mention]) -> list[Mention]:
             )
             ticked.update(_tick_read_as_a_sign(text, line_mentions))
             ticked.update(_odd_box_out(text, line_mentions))
+    blank = {k for k in option_lines & printed_rows if not ticked.intersection(by_line[k])}
+    if blank:
+        left = [m for m in mentions if not (m.score >= 0 and m in _on_rows(by_line, blank))]
+        return _checkbox_marks(text, left)
     if not ticked:
         return _undecided_options(mentions, by_line, option_lines)
     kept = []
@@ -683,6 +697,10 @@ def _checkbox_marks(text: str, mentions: list[Mention]) -> list[Mention]:
             elif not options:
                 kept.append(mention)
     return sorted(kept, key=lambda m: m.start)
+
+
+def _on_rows(by_line: dict[int, list[Mention]], rows: set[int]) -> set[Mention]:
+    return {m for key in rows for m in by_line[key]}
 
 
 # an empty printed box as OCR reads it: "[]", "[1", "L]", "CJ", "(1", "O", "Ll", "[|]"

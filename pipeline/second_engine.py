@@ -21,7 +21,9 @@ from pipeline.read import ReadResult
 from pipeline.read.ppocr import SecondReader
 from pipeline.read.tesseract import OcrError
 
-ENGINE_CONFLICT = "engines-disagree"
+# a diagnosis doubt: the two engines read two real codes at one place, so which of them
+# (and whether a reimbursable one) was written is unknown; never a ground to reject
+ENGINE_CONFLICT = "diagnosis:engines-disagree"
 PartyT = TypeVar("PartyT", Patient, Prescriber)
 _TIMING_FIELDS = ("frequency", "duration", "visits")
 
@@ -62,7 +64,15 @@ def reconcile(first: Extraction, second: Extraction, rules: RuleSettings) -> Ext
 
 
 def _reconcile_codes(merged: Extraction, second: Extraction, rules: RuleSettings) -> None:
+    """Each code of the second reading settles, fills, replaces or contradicts the
+    first reading's code at its place.
+
+    Only the first reading's codes can be contradicted: two codes the second engine read
+    in one word (seen: "G56.33.M79672", where tesseract read only "N79672" faintly) are
+    two codes, not a disagreement, so the second takes its own place, not the first's.
+    """
     faint_only: list[CodeMention] = []
+    first_read = list(merged.codes)
     for mention in second.codes:
         doubt = f"diagnosis:{mention.code}"
         faint = mention.doubtful and doubt in second.unsure
@@ -74,7 +84,14 @@ def _reconcile_codes(merged: Extraction, second: Extraction, rules: RuleSettings
                 _settle(merged, doubt)  # two engines, one reading: only faintness doubted it
                 same.doubtful = False
             continue
-        under = next((m for m in merged.codes if _overlap(m.evidence, mention.evidence)), None)
+        under = next(
+            (
+                m
+                for m in merged.codes
+                if any(m is f for f in first_read) and _overlap(m.evidence, mention.evidence)
+            ),
+            None,
+        )
         if faint:
             if under is None:
                 faint_only.append(mention)
@@ -224,13 +241,15 @@ def _doubt_a_rejection(
     So does a faint reading that is no code at all, standing in the list under a listed
     code (seen: hand-written "M25535" and "g89.29" under a sure Z56.6, which tesseract
     lost; PP-OCR read them faintly as M25.535 and B89.29, and the fax was rejected on
-    Z56.6 alone): what it was written as may well be reimbursable.
+    Z56.6 alone): what it was written as may well be reimbursable. The same holds beside
+    a listed code on its row (seen: hand-written "G56.33. M79672", PP-OCR's faint N79.672
+    after a sure G56.33, rejected on G56.33 alone).
     """
     if any(_reimbursable(m.code, rules) for m in merged.codes):
         return
     for mention in faint_only:
         unknown_in_list = not icd10.exists(mention.code) and any(
-            _listed_under(mention.evidence, m.evidence) for m in merged.codes
+            _in_the_list(mention.evidence, m.evidence) for m in merged.codes
         )
         doubt = f"diagnosis:{mention.code}"
         if _reimbursable(mention.code, rules):
@@ -280,16 +299,18 @@ def _list_beside_sure_codes(
     """
     elsewhere = []
     for mention in faint_only:
-        beside = any(
-            _same_row(mention.evidence, m.evidence) or _listed_under(mention.evidence, m.evidence)
-            for m in merged.codes
-        )
+        beside = any(_in_the_list(mention.evidence, m.evidence) for m in merged.codes)
         if beside and icd10.exists(mention.code):
             merged.codes.append(mention.model_copy(update={"doubtful": True}))
             _doubt_faint_second_reading(merged, second, f"diagnosis:{mention.code}")
         else:
             elsewhere.append(mention)
     return elsewhere
+
+
+def _in_the_list(spot: Evidence, code: Evidence) -> bool:
+    """On a listed code's row, or in its column just below it."""
+    return _same_row(spot, code) or _listed_under(spot, code)
 
 
 def _same_row(a: Evidence, b: Evidence) -> bool:

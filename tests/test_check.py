@@ -9,6 +9,7 @@ from models.extraction import CodeMention, Extraction
 from models.referral import Duration, Evidence, Frequency, Prescriber, Source
 from pipeline import icd10
 from pipeline.check import build_referral
+from pipeline.second_engine import ENGINE_CONFLICT
 from tests.conftest import assert_valid_record
 
 
@@ -139,6 +140,13 @@ def test_doubtfully_read_code_is_not_rejected(settings) -> None:
     extraction = _extraction(codes=())
     extraction.codes = [CodeMention(code="F41.1", evidence=evidence, doubtful=True)]
     extraction.doubts = ["diagnosis:F41.1"]
+    assert _decide(settings, extraction=extraction) == ("needs_review", ["LOW_CONFIDENCE"])
+
+
+def test_two_engines_reading_two_codes_at_one_place_is_not_rejected(settings) -> None:
+    """Which of the two was written is unknown: the reimbursable one may be lost."""
+    extraction = _extraction(codes=("G56.33",))
+    extraction.doubts = [ENGINE_CONFLICT]
     assert _decide(settings, extraction=extraction) == ("needs_review", ["LOW_CONFIDENCE"])
 
 

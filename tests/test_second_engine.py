@@ -209,6 +209,16 @@ def test_two_real_codes_read_differently_at_one_place_send_it_to_review() -> Non
     assert ENGINE_CONFLICT in merged.doubts
 
 
+def test_two_codes_the_second_engine_read_in_one_word_are_both_listed() -> None:
+    """Seen: hand-written "G56.33. M79672"; tesseract read only "N79672", faintly."""
+    first = _faint("N79.672", (1400.0, 500.0, 1580.0, 550.0))
+    line = (1200.0, 495.0, 1580.0, 555.0)  # PP-OCR's one word "G56.33.M79672"
+    second = Extraction(codes=[_mention("G56.33", line), _mention("M79.672", line)])
+    merged = reconcile(first, second, RULES)
+    assert sorted(m.code for m in merged.codes) == ["G56.33", "M79.672"]
+    assert merged.doubts == []
+
+
 def test_of_two_codes_read_at_one_place_the_one_described_beside_it_stands() -> None:
     """Seen: tesseract "M79.18 Myalgia, other site"; PP-OCR "1.m918", the 7 lost: M91.8."""
     described = _mention("M79.18", ROW).model_copy(update={"described": True})
@@ -307,6 +317,8 @@ def test_a_faint_unknown_code_listed_under_a_sure_one_keeps_it_from_rejection() 
     assert reconcile(first, _faint("M25.535", far_off), RULES).doubts == []
     way_below = (300.0, 1500.0, 600.0, 1550.0)
     assert reconcile(first, _faint("M25.535", way_below), RULES).doubts == []
+    beside = (700.0, 505.0, 900.0, 545.0)  # "G56.33. M79672": N79.672, on the code's row
+    assert reconcile(first, _faint("N79.672", beside), RULES).doubts == ["diagnosis:N79.672"]
 
 
 def test_a_faint_real_code_takes_the_place_of_no_code_doubted_and_to_be_reread() -> None:

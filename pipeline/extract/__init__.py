@@ -380,7 +380,7 @@ class TimingComponent:
         extraction, text = doc._.extraction, doc.text
         # same offsets; evidence keeps the page's words
         spelled = timing.repair_misread_ones(timing.repair_unit_words(text))
-        spelled = timing.drop_numbers_written_twice(spelled)
+        spelled = timing.without_specks(timing.drop_numbers_written_twice(spelled))
         spelled = timing.without_codes(spelled, doc.user_data.get(CODE_SPANS, []))
         printed = _rows_ticked_as_text(_layout(doc), text)
         found = timing.frequencies(spelled, printed)

@@ -248,6 +248,20 @@ def drop_numbers_written_twice(text: str) -> str:
     return _NUMBER_TWICE.sub(figures_only, text)
 
 
+# a scanner's speck read as a quote or tilde at a word's start: "one time a-‘week"
+_SPECK_BEFORE_WORD = re.compile(r"(?<=[\s-])[‘’'`~]+(?=[A-Za-z])")
+
+
+def without_specks(text: str) -> str:
+    """The text with specks OCR put before a word blanked, every offset unchanged.
+
+    (Seen: "one time a-‘week x 6 wks" on a scanned letter; the speck after "a-" hid the
+    frequency, and the referral went to review as having none.) Only a mark standing
+    where a word starts goes, so "patient's" and "8 ~\nwks" stay as read.
+    """
+    return _SPECK_BEFORE_WORD.sub(lambda m: " " * len(m.group(0)), text)
+
+
 def without_codes(text: str, codes: list[tuple[int, int]]) -> str:
     """The text with the diagnosis codes read in it blanked, every offset unchanged.
 

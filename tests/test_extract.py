@@ -328,6 +328,11 @@ def test_frequency_and_duration(nlp, text, frequency, duration) -> None:
         # a scanner's speck read as a quote where a word starts
         ("massage one time a-‘week x 6 wks, 6", (1, None, 1, "wk"), (6, None, "wk")),
         ("massage 2x ’weekly for ~8 weeks", (2, None, 1, "wk"), (8, None, "wk")),
+        (
+            "Frequency -  BIW\nDuration  x10.weeks\n20 sessions",
+            (2, None, 1, "wk"),
+            (10, None, "wk"),
+        ),
     ],
 )
 def test_forms_and_writings_beyond_the_usual(nlp, text, frequency, duration) -> None:

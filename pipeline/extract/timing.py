@@ -108,7 +108,8 @@ DURATION = re.compile(
     rf"(?:(?P<lead>for|x|×|over|next|lasting|duration|through|thru|total of|up to|in|within|after)"
     r"\s*:?\s*(?:the\s+)?(?:next\s+|following\s+|a\s+period\s+of\s+)?)?"
     rf"(?P<v>\d{{1,3}}|{NUMBER}|a|an)(?:\s*(?:-|–|to|or)\s*(?P<vmax>\d{{1,3}}|{NUMBER}))?"
-    r"(?:[.,](?=\s))?"  # a speck OCR put after the number: "x3. months", "6 to 8. weeks"
+    # a speck OCR put after the number: "x3. months", "6 to 8. weeks", "x10.weeks"
+    r"(?:[.,](?=\s|[A-Za-z]))?"
     # "a 6-week course", OCR's "2-3-mo", or a speck between ("for 8 ~\nwks")
     r"(?:\s*-\s*|\s*(?:[~_`‘’'][ \t]*\n?\s*)?)"
     r"(?P<unit>weeks?|wks?|wk\.|months?|mos?|mths?|days?|years?|yrs?|w(?=\b)|m(?=\b)|d(?=\b))\b"

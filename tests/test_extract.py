@@ -959,9 +959,11 @@ def test_a_signatures_scrawl_after_signed_is_no_prescriber(nlp) -> None:
     assert extract(nlp, _read(text)).prescriber.name == "Maria Ferreira"
 
 
-def test_the_icd_label_misread_opens_a_diagnosis_block_and_is_no_code_itself(nlp) -> None:
-    """Seen: "Icb-10" (0.20) over a column of codes: the label, not a code left unread."""
-    rows = [[("Icb-10", 0.20, 114), ("Code", 0.9, 90)], [("M25.59", 0.9, 100)]]
+@pytest.mark.parametrize("label", ["Icb-10", "ICK-10"])
+def test_the_icd_label_misread_opens_a_diagnosis_block_and_is_no_code_itself(nlp, label) -> None:
+    """Seen: "Icb-10" (0.20), "ICK-10" (0.14) over a column of codes: the label, not a
+    code left unread."""
+    rows = [[(label, 0.20, 114), ("Code", 0.9, 90)], [("M25.59", 0.9, 100)]]
     found = extract(nlp, _placed(rows))
     assert [c.code for c in found.codes] == ["M25.59"] and found.doubts == []
 

@@ -26,7 +26,12 @@ CANDIDATE = re.compile(
     r"(?!\s*(?:weeks?|wks?|months?|mos?|days?|visits?|sessions?|mg|lbs?|x\b|%))"
 )
 # "ICD-10" as OCR misreads its letters: "Tcb-10:", "1CD-10", "IC0-10"
-ICD_MISREAD = r"(?<![\w-])[ITl1|!][CcOo(][DdbO0]\s?-\s?10\b"
+# "ICD-10" with one of its three letters misread ("Tcb-10", "ICO-10", "ICK-10"): three
+# letters and "-10" are never a code, whose second and third characters are digits
+_I, _C, _D = r"[ITl1|!]", r"[CcOo(]", r"[DdbO0]"
+ICD_MISREAD = (
+    rf"(?<![\w-])(?:{_I}{_C}[A-Za-z0]|{_I}[A-Za-z]{_D}|[A-Za-z]{_C}{_D})\s?-\s?10\b"
+)
 _DIAGNOSIS_CONTEXT = re.compile(
     r"icd|\bdx\b|diag|\bcodes?\b|assessment|impression|condition|^\s*A(?:/P)?\s*:|"  # SOAP "A:"
     + ICD_MISREAD,

@@ -959,6 +959,15 @@ def test_a_signatures_scrawl_after_signed_is_no_prescriber(nlp) -> None:
     assert extract(nlp, _read(text)).prescriber.name == "Maria Ferreira"
 
 
+@pytest.mark.parametrize(("confidence", "unread"), [(0.0, True), (0.9, False)])
+def test_a_faint_word_listed_before_a_code_is_an_unread_code(nlp, confidence, unread) -> None:
+    """Seen: typed "Diagnosis codes: R1083, R52." read "BIGRS. R52.", the first at 0.00."""
+    row = [("Diagnosis", 0.95, 208), ("codes:", 0.96, 138), ("BIGRS.", confidence, 150)]
+    found = extract(nlp, _placed([[*row, ("R52.", 0.96, 92)]]))
+    assert [c.code for c in found.codes] == ["R52"]
+    assert ("diagnosis:unread" in found.doubts) is unread
+
+
 @pytest.mark.parametrize("label", ["Icb-10", "ICK-10"])
 def test_the_icd_label_misread_opens_a_diagnosis_block_and_is_no_code_itself(nlp, label) -> None:
     """Seen: "Icb-10" (0.20), "ICK-10" (0.14) over a column of codes: the label, not a

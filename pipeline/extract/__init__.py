@@ -130,6 +130,10 @@ def _faint_code_cells(
                     and _is_code_cell(placed.word, height, alone=True)
                 )
                 or (
+                    _before_a_listed_code(text, placed.end, line_end, taken)
+                    and _is_code_cell(placed.word, height, alone=False)
+                )
+                or (
                     first_cell
                     and (alone or _far_from_the_next_word(layout, placed, line_end, height))
                     and _is_garbled_code(placed.word, height)
@@ -242,6 +246,18 @@ def _after_the_lines_code(
         line_start <= s and not text[line_start:s].strip() and not text[e:start].strip(" ,;")
         for s, e in taken
     )
+
+
+def _before_a_listed_code(
+    text: str, end: int, line_end: int, taken: list[tuple[int, int]]
+) -> bool:
+    """The next thing on the line, past a list's commas or stops, is a code read.
+
+    (Seen: "Diagnosis codes: R1083, R52." on a typed letter, the first read as "BIGRS."
+    at 0.00; the referral was accepted on R52 alone.) A code's neighbour in a list is
+    the list's previous item, whatever the label before it.
+    """
+    return any(end <= s < line_end and not text[end:s].strip(" ,;.") for s, _ in taken)
 
 
 def _is_code_cell(word: Word, height: int | None, alone: bool) -> bool:

@@ -619,6 +619,11 @@ def test_a_range_that_lost_its_first_number_is_doubted(nlp, text, doubted) -> No
         # two boxes that are not empty, or one whose box was lost: nothing decided
         ("Freq: H 1x/week Kl 2x/week [] 3x/week\nDur: 6 weeks", "frequency"),
         ("Freq: 1x/week H 2x/week [] 3x/week\nDur: 6 weeks", "frequency"),
+        # an empty box read as "‘D" is no tick; the write-in "6: mos" was the choice
+        (
+            "Freq: 2x/week\nDuration (1.4 weeks C16 weeks [1'8 weeks ‘D12weeks other: fee 6: mos",
+            "duration",
+        ),
         # a noisy empty box read as "&", a tick's shape, beside another that is no box
         ("Frequency: CO 1x/week EJ 2x/week & 3x/week CJ 1-2x/week\nDur: 6 weeks", "frequency"),
     ],

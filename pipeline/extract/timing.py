@@ -718,8 +718,10 @@ def _on_rows(by_line: dict[int, list[Mention]], rows: set[int]) -> set[Mention]:
     return {m for key in rows for m in by_line[key]}
 
 
-# an empty printed box as OCR reads it: "[]", "[1", "L]", "CJ", "(1", "O", "Ll", "[|]"
-_EMPTY_BOX = re.compile(r"[\[\](){}|1lIiLJCcOo0_‘’'`.,:;~\-—–]{1,4}")
+# an empty printed box as OCR reads it: "[]", "[1", "L]", "CJ", "(1", "O", "Ll", "[|]",
+# "‘D" (seen beside three other empty boxes on a row whose write-in was the choice: the
+# D, a square's shape, had made "12 weeks" the odd box out, ticked)
+_EMPTY_BOX = re.compile(r"[\[\](){}|1lIiLJCcOoD0_‘’'`.,:;~\-—–]{1,4}")
 # short words a value may follow on an option row that are no box at all
 _NOT_A_BOX = frozenset({"of", "to", "or", "on", "in", "at", "a", "an", "by", "is", "x"})
 

@@ -823,6 +823,17 @@ def test_a_count_of_one_read_as_a_letter(nlp, text, frequency) -> None:
     assert found.frequency.text.split()[0][0] in "ilI"  # evidence keeps the page's word
 
 
+@pytest.mark.parametrize(
+    ("text", "unit"), [("Freq:\nA times a month\nx 8 weeks", "mo"), ("Ax/week x 8 weeks", "wk")]
+)
+def test_a_count_of_four_read_as_a_is_four_doubted(nlp, text, unit) -> None:
+    """Seen: a typed "4 times a month" faxed, read "A times a month": no frequency."""
+    found = extract(nlp, _read(text, 0.93))
+    assert (found.frequency.count, found.frequency.period_unit) == (4, unit)
+    assert "frequency" in found.doubts and "frequency" in found.unsure
+    assert extract(nlp, _read("4 times A month x 8 weeks", 0.93)).doubts == []
+
+
 def test_a_count_read_as_a_letter_faintly_is_doubted(nlp) -> None:
     """Its "number" holds no digit, so the number threshold guards the whole word."""
     found = extract(nlp, _read("Frequency of treatment: ix/week", confidence=0.5))

@@ -248,9 +248,7 @@ def _after_the_lines_code(
     )
 
 
-def _before_a_listed_code(
-    text: str, end: int, line_end: int, taken: list[tuple[int, int]]
-) -> bool:
+def _before_a_listed_code(text: str, end: int, line_end: int, taken: list[tuple[int, int]]) -> bool:
     """The next thing on the line, past a list's commas or stops, is a code read.
 
     (Seen: "Diagnosis codes: R1083, R52." on a typed letter, the first read as "BIGRS."
@@ -396,6 +394,7 @@ class TimingComponent:
         extraction, text = doc._.extraction, doc.text
         # same offsets; evidence keeps the page's words
         spelled = timing.repair_misread_ones(timing.repair_unit_words(text))
+        spelled = timing.repair_misread_fours(spelled)
         spelled = timing.without_specks(timing.drop_numbers_written_twice(spelled))
         spelled = timing.without_codes(spelled, doc.user_data.get(CODE_SPANS, []))
         printed = _rows_ticked_as_text(_layout(doc), text)
@@ -414,6 +413,8 @@ class TimingComponent:
             repaired = _count_repaired(text, spelled, frequency)
             lost = self._count_lost_before(_layout(doc), text, frequency)
             self._record(doc, frequency, "frequency", frequency_conflict or lost, cut, repaired)
+            if _four_repaired(text, spelled, frequency):
+                self._doubt_the_letter(doc, "frequency")
         supported = [(m.start, m.end) for m in found if m.score > 0]
         ordered_end = frequency.end if frequency is not None else None
         duration, duration_conflict = timing.best(
@@ -466,6 +467,16 @@ class TimingComponent:
         if faint and not (conflict or cut) and evidence is not None:
             extraction.unsure[field] = evidence
 
+    @staticmethod
+    def _doubt_the_letter(doc: Doc, field: str) -> None:
+        """A value whose count was a letter misread ("A times a month"): doubted, and
+        read again from its spot, where a sure "4" settles it."""
+        extraction = doc._.extraction
+        if field not in extraction.doubts:
+            extraction.doubts.append(field)
+        if field in extraction.evidence:
+            extraction.unsure[field] = extraction.evidence[field]
+
     def _count_lost_before(self, layout: Layout, text: str, mention: timing.Mention) -> bool:
         """A frequency with no count ("weekly") right after a word read faintly: that word
         may have been its count (seen: "{wice weekly" at 0.41 for "twice weekly", taken as
@@ -501,6 +512,11 @@ def _count_repaired(text: str, spelled: str, mention: timing.Mention) -> bool:
     return any(
         text[i] != spelled[i] and spelled[i].isdigit() for i in range(mention.start, mention.end)
     )
+
+
+def _four_repaired(text: str, spelled: str, mention: timing.Mention) -> bool:
+    """Whether the mention's count was an "A" on the page ("A times a month")."""
+    return any(text[i] == "A" and spelled[i] == "4" for i in range(mention.start, mention.end))
 
 
 class PartiesComponent:

@@ -29,9 +29,7 @@ CANDIDATE = re.compile(
 # "ICD-10" with one of its three letters misread ("Tcb-10", "ICO-10", "ICK-10"): three
 # letters and "-10" are never a code, whose second and third characters are digits
 _I, _C, _D = r"[ITl1|!]", r"[CcOo(]", r"[DdbO0]"
-ICD_MISREAD = (
-    rf"(?<![\w-])(?:{_I}{_C}[A-Za-z0]|{_I}[A-Za-z]{_D}|[A-Za-z]{_C}{_D})\s?-\s?10\b"
-)
+ICD_MISREAD = rf"(?<![\w-])(?:{_I}{_C}[A-Za-z0]|{_I}[A-Za-z]{_D}|[A-Za-z]{_C}{_D})\s?-\s?10\b"
 _DIAGNOSIS_CONTEXT = re.compile(
     r"icd|\bdx\b|diag|\bcodes?\b|assessment|impression|condition|^\s*A(?:/P)?\s*:|"  # SOAP "A:"
     + ICD_MISREAD,

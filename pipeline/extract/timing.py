@@ -226,6 +226,16 @@ _ONE_READ_AS_LETTER = re.compile(
 )
 
 
+# A count of four read as "A" ("A times a month", "Ax/week"): no English says "A times".
+# Unlike a one read as "l", an A is a whole letter misread, so the value stays doubted.
+_FOUR_READ_AS_LETTER = re.compile(r"(?<![A-Za-z0-9.,/|])A(?=\s?[Tt]imes\b|[xX×]\s?(?:/|[Pp]er\b))")
+
+
+def repair_misread_fours(text: str) -> str:
+    """The text with a frequency's count of four read as "A" written as "4" (same offsets)."""
+    return _FOUR_READ_AS_LETTER.sub("4", text)
+
+
 def repair_misread_ones(text: str) -> str:
     """The text with a frequency's count of one read as a letter written as "1" (same
     offsets, so evidence still shows the page's own words)."""

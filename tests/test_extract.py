@@ -982,6 +982,10 @@ def test_a_faint_word_listed_before_a_code_is_an_unread_code(nlp, confidence, un
     found = extract(nlp, _placed([[*row, ("R52.", 0.96, 92)]]))
     assert [c.code for c in found.codes] == ["R52"]
     assert ("diagnosis:unread" in found.doubts) is unread
+    # a faint code read is listed, doubted as itself, not as a code left unread
+    codes_row = [("Diagnosis", 0.95, 208), ("codes:", 0.96, 138), ("S70.00XA,", 0.35, 183)]
+    faint_code = extract(nlp, _placed([[*codes_row, ("$39.013A.", 0.96, 190)]]))
+    assert "diagnosis:unread" not in faint_code.doubts
 
 
 @pytest.mark.parametrize("label", ["Icb-10", "ICK-10"])

@@ -131,6 +131,7 @@ def _faint_code_cells(
                 )
                 or (
                     _before_a_listed_code(text, placed.end, line_end, taken)
+                    and not _a_code_read(placed, taken)
                     and _is_code_cell(placed.word, height, alone=False)
                 )
                 or (
@@ -256,6 +257,11 @@ def _before_a_listed_code(text: str, end: int, line_end: int, taken: list[tuple[
     the list's previous item, whatever the label before it.
     """
     return any(end <= s < line_end and not text[end:s].strip(" ,;.") for s, _ in taken)
+
+
+def _a_code_read(placed: PlacedWord, taken: list[tuple[int, int]]) -> bool:
+    """The word holds a code read (a faint "S70.00XA," before the next code is a code)."""
+    return any(s < placed.end and placed.start < e for s, e in taken)
 
 
 def _is_code_cell(word: Word, height: int | None, alone: bool) -> bool:

@@ -242,8 +242,9 @@ def _doubt_a_rejection(
     code (seen: hand-written "M25535" and "g89.29" under a sure Z56.6, which tesseract
     lost; PP-OCR read them faintly as M25.535 and B89.29, and the fax was rejected on
     Z56.6 alone): what it was written as may well be reimbursable. The same holds beside
-    a listed code on its row (seen: hand-written "G56.33. M79672", PP-OCR's faint N79.672
-    after a sure G56.33, rejected on G56.33 alone).
+    a listed code on its row, a list too (it costs a right rejection now and then: a
+    hand-written "G47.21 M51.25" whose second code PP-OCR read as the faint "r15125"
+    went to review, though M51.25 is not reimbursable either).
     """
     if any(_reimbursable(m.code, rules) for m in merged.codes):
         return

@@ -328,6 +328,7 @@ def test_frequency_and_duration(nlp, text, frequency, duration) -> None:
         # a scanner's speck read as a quote where a word starts
         ("massage one time a-‘week x 6 wks, 6", (1, None, 1, "wk"), (6, None, "wk")),
         ("massage 2x ’weekly for ~8 weeks", (2, None, 1, "wk"), (8, None, "wk")),
+        ("FREQUENCY & DURATION: 3x/weék for 2-4 weeks", (3, None, 1, "wk"), (2, 4, "wk")),
         (
             "Frequency -  BIW\nDuration  x10.weeks\n20 sessions",
             (2, None, 1, "wk"),

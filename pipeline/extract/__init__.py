@@ -399,7 +399,8 @@ class TimingComponent:
     def __call__(self, doc: Doc) -> Doc:
         extraction, text = doc._.extraction, doc.text
         # same offsets; evidence keeps the page's words
-        spelled = timing.repair_misread_ones(timing.repair_unit_words(text))
+        spelled = timing.repair_unit_words(timing.without_accents(text))
+        spelled = timing.repair_misread_ones(spelled)
         spelled = timing.repair_misread_fours(spelled)
         spelled = timing.without_specks(timing.drop_numbers_written_twice(spelled))
         spelled = timing.without_codes(spelled, doc.user_data.get(CODE_SPANS, []))

@@ -9,6 +9,7 @@ earlier therapy ("PT 2x/week in 2025") do not.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 
 from pipeline.extract.patterns import (
@@ -199,6 +200,22 @@ _GLUED_BEFORE = re.compile(r"(?:x|times?|visits?|sessions?)?(?:per|a|an|each|eve
 def names_the_treatment(word: str) -> bool:
     """The word is one of those that name massage or its sessions ("therapy", "visits")."""
     return bool(_MASSAGE.search(word))
+
+
+def without_accents(text: str) -> str:
+    """The text with accented Latin letters as their plain ones, every offset unchanged.
+
+    (Seen: "3x/weék for 2-4 weeks", a speck over the e of a scanned "week" read as an
+    accent; the frequency was missed.) Unit and count words are English: no accent of
+    theirs is written, so any is a misreading. Names keep theirs (this text only finds
+    values).
+    """
+    return "".join(_plain_letter(c) if ord(c) > 127 else c for c in text)
+
+
+def _plain_letter(letter: str) -> str:
+    base = unicodedata.normalize("NFKD", letter)[0]
+    return base if base.isascii() and base.isalpha() else letter
 
 
 def repair_unit_words(text: str) -> str:

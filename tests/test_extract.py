@@ -976,6 +976,22 @@ def test_a_signatures_scrawl_after_signed_is_no_prescriber(nlp) -> None:
     assert extract(nlp, _read(text)).prescriber.name == "Maria Ferreira"
 
 
+@pytest.mark.parametrize(
+    ("last", "unread"),
+    [
+        (("SIbIKXA", 0.42, 186), True),  # a hand-written S16.1XXA
+        (("SIbIKXA", 0.90, 186), False),  # read surely: what it says, it is
+        (("STRAIN", 0.90, 150), False),  # a description's word
+        (("Strain", 0.30, 150), False),  # a word, however faint
+    ],
+)
+def test_a_faint_word_listed_after_a_code_is_an_unread_code(nlp, last, unread) -> None:
+    """Seen: "DX: S239XxA, SIbIKXA" (0.42), accepted on S23.9XXA alone."""
+    found = extract(nlp, _placed([[("DX:", 0.9, 86), ("S239XxA,", 0.55, 227), last]]))
+    assert "S23.9XXA" in [c.code for c in found.codes]
+    assert ("diagnosis:unread" in found.doubts) is unread
+
+
 @pytest.mark.parametrize(("confidence", "unread"), [(0.0, True), (0.9, False)])
 def test_a_faint_word_listed_before_a_code_is_an_unread_code(nlp, confidence, unread) -> None:
     """Seen: typed "Diagnosis codes: R1083, R52." read "BIGRS. R52.", the first at 0.00."""

@@ -130,6 +130,11 @@ def _faint_code_cells(
                     and _is_code_cell(placed.word, height, alone=True)
                 )
                 or (
+                    alone
+                    and _listed_after_a_code(text, line_start, placed.start, taken)
+                    and _is_listed_garble(placed.word, height)
+                )
+                or (
                     _before_a_listed_code(text, placed.end, line_end, taken)
                     and not _a_code_read(placed, taken)
                     and _is_code_cell(placed.word, height, alone=False)
@@ -257,6 +262,30 @@ def _before_a_listed_code(text: str, end: int, line_end: int, taken: list[tuple[
     the list's previous item, whatever the label before it.
     """
     return any(end <= s < line_end and not text[end:s].strip(" ,;.") for s, _ in taken)
+
+
+def _listed_after_a_code(
+    text: str, line_start: int, start: int, taken: list[tuple[int, int]]
+) -> bool:
+    """A code read, then a list's comma or semicolon, then this word (the line's last).
+
+    (Seen: "DX: S239XxA, SIbIKXA", a hand-written S16.1XXA read at 0.42 after the code
+    before it; accepted on the first alone.)
+    """
+    return any(
+        line_start <= s and e <= start and re.fullmatch(r"\s*[,;]\s*", text[e:start])
+        for s, e in taken
+    )
+
+
+def _is_listed_garble(word: Word, height: int | None) -> bool:
+    """Of a code's length, opening with a letter, no word or label, read less than surely."""
+    text, confidence = word.text.rstrip(".,;"), word.confidence
+    if confidence is None or confidence >= _FAINT_IN_COLUMN or not text[:1].isalpha():
+        return False
+    if _LABEL_WORD.match(text) or _WORDLIKE.search(text) or not text.isalnum():
+        return False
+    return _CELL_LETTERS[0] <= len(text) <= _CELL_LETTERS[1] and _line_sized(word, height)
 
 
 def _a_code_read(placed: PlacedWord, taken: list[tuple[int, int]]) -> bool:

@@ -107,6 +107,9 @@ def _read_with(rows: list[list[tuple[str, float | None]]], method: str = "ocr") 
         # codes joined by slashes; spinal levels and dates are no codes
         ("Dx: M54.50/M62.830/S39.012A", ["M54.50", "M62.830", "S39.012A"]),
         ("Dx: M54.50, L4/L5 and T12/L1 disc, seen 12/05/2025", ["M54.50"]),
+        # a street number read with a letter ("4066 Main St" as "A066") is no code
+        ("A066 Main St, Seattle, WA 98154\nDx: S16.1XXA", ["S16.1XXA"]),
+        ("Dx: M5450 St Joseph's referral", ["M54.50"]),
         # the ICD label misread, a speck before the description: Z71.82 is named by it
         ("Tcb-10: .\n271.82 ° Exercise counseling:\n$13.4XXD Sprain", ["Z71.82", "S13.4XXD"]),
         ("Objective: trigger points.\nA:\nPain, unspecified (r52)\nP:", ["R52"]),  # SOAP note

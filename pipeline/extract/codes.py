@@ -49,6 +49,13 @@ _AREA_CODE_BEFORE = re.compile(r"\(?\d{3}\)?[^\w$§]{0,2}$")  # "F206: 555.0121"
 # "P360,555,0169": a phone label glued to the area code, the rest of the number after it
 _PHONE_AFTER = re.compile(r"\)?[^\w$§\n]{1,2}\d{3}[^\w$§\n]{1,2}\d{4}(?!\d)")
 _PHONE_BEFORE = re.compile(r"\d{3}\)?[^\w$§]?\d{3}[^\w$§]?$")
+# a street number: a word or three, then a street's suffix ("A066 Main St, Seattle" for a
+# faxed "4066 Main St"; "10370 NE 8th Ave")
+_STREET_AFTER = re.compile(
+    r"[ \t]+(?:[A-Za-z0-9]+[ \t]+){0,3}?(?:St|Street|Ave|Avenue|Blvd|Rd|Road|Way|Dr|Hwy|"
+    r"Highway|Ln|Lane|Pkwy|Ct|Pl)\b\.?(?:[ \t]*[,|]|[ \t]+(?:[NSEW]|[NS][EW]|Suite|Ste)\b|[ \t]*$)",
+    re.MULTILINE,
+)
 _LETTER_FOR = {
     "5": "S",
     "$": "S",
@@ -188,6 +195,8 @@ def _read_candidate(
         return None  # "425 555.0134", "206 555 O151": the end of a phone number
     if _PHONE_AFTER.match(text, match.end()):
         return None
+    if not has_dot and _STREET_AFTER.match(text, match.end()):
+        return None  # a street number; a code is no address's first word
     context = _context(text, match.start(), match.end())
     in_dx_context = (
         in_diagnoses

@@ -61,6 +61,17 @@ def test_a_dropped_code_row_is_read_and_put_under_the_row_above(settings) -> Non
     assert 60 < found.bbox[0] < 700 and 300 < found.bbox[1] < 400  # where it stands
 
 
+def test_a_cells_frame_read_as_one_tall_word_hides_no_row(settings) -> None:
+    """Seen: a table's frame read as one "—" 6.5 text heights tall where "m54.81" stood."""
+    page = _form()
+    words = tesseract.read_words(page, settings.ocr).words
+    kept = _without_line(words, "G43.E19")
+    frame = Word(text="—", line=99, confidence=0.69, bbox=(62.0, 250.0, 690.0, 560.0))
+    recovered = lost_lines.recover(page, [*kept, frame], settings.ocr)
+    assert "G43.E19" in [w.text for w in recovered]
+    assert "—" in [w.text for w in recovered]  # what was read stays
+
+
 def test_words_lost_from_the_start_of_a_line_join_that_line(settings) -> None:
     page = _form()
     words = tesseract.read_words(page, settings.ocr).words

@@ -64,7 +64,9 @@ def recover(image: Image.Image, words: list[Word], settings: OcrSettings) -> lis
     if height is None:
         return words
     shredded = shredded_rows(words, height)
-    kept = [w for i, w in enumerate(words) if i not in shredded]
+    kept = [
+        w for i, w in enumerate(words) if i not in shredded and not _box_of_no_letters(w, height)
+    ]
     gray = np.asarray(image.convert("L"))
     regions = lost_regions(gray, kept, height)
     if not regions:
@@ -127,6 +129,10 @@ def _gap(word: Word, other: Word) -> float:
     return max(other.bbox[0] - word.bbox[2], word.bbox[0] - other.bbox[2], 0.0)
 
 
+# in text heights: no word read is taller (a slanted hand-written line's box is ~2)
+_TALLEST_WORD = 4.0
+
+
 def lost_regions(gray: np.ndarray, words: list[Word], height: int) -> list[LostRegion]:
     """Runs of two or more letter-sized ink blobs that no word's box covers, and a lone
     blob standing in a gap between a line's words beside a number (``_between_words``).
@@ -169,6 +175,16 @@ def lost_regions(gray: np.ndarray, words: list[Word], height: int) -> list[LostR
     # to review); the widest runs are read and the second run stays small
     widest = sorted(found, key=lambda r: r.right - r.left, reverse=True)[:_MOST_REGIONS]
     return sorted(widest, key=lambda r: (r.top, r.left))
+
+
+def _box_of_no_letters(word: Word, height: int) -> bool:
+    """A word whose box is many lines tall: a table's border read as "—", not letters.
+
+    (Seen: a cell's frame read as one "—" 6.5 text heights tall over a typed "m54.81" in
+    the cell below the first code; its box hid the code's ink from this stage, and the
+    referral was accepted on the first code alone.)
+    """
+    return word.bbox is not None and word.bbox[3] - word.bbox[1] > _TALLEST_WORD * height
 
 
 def _cut_from_words(
@@ -350,8 +366,9 @@ def merge(words: list[Word], found: list[list[Word]], height: int) -> list[Word]
     after the nearest line above it (in its column) as a line of its own."""
     result = list(words)
     next_line = max((w.line for w in words), default=-1) + 1
+    lettered = [w for w in words if not _box_of_no_letters(w, height)]
     for line in found:
-        line = [w for w in line if not _read_before(w, words)]
+        line = [w for w in line if not _read_before(w, lettered)]
         if not line:
             continue
         row = _row_beside(result, line, height)

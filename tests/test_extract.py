@@ -522,6 +522,18 @@ def test_no_payer_is_named(nlp, text) -> None:
     assert extract(nlp, _read(text)).payer.name is None
 
 
+def test_a_payers_name_under_the_patients_label_is_not_the_patient(nlp) -> None:
+    """Seen: "Pt  Insurance" labels, "Premera Blue Cross" on the line below, then the name."""
+    text = (
+        "Attached is a massage therapy order for Amara Pérez-Soto. Please call.\n"
+        "Therapy Order Form\nPATIENT  P  _  INSURANCE\nPt  Insurance  ;  |\n"
+        "Premera Blue Cross\nPérez-Soto, Amara\nSex\nDate of birth  Claim"
+    )
+    found = extract(nlp, _read(text))
+    assert found.patient.name == "Amara Pérez-Soto"
+    assert found.payer.name == "Premera"
+
+
 def test_a_signature_above_its_npi_with_credentials_in_mixed_case() -> None:
     text = (
         "Renata Wojcik, MD\nPatient: Zoe Garcia\nMassage 2x/wk\nNguyen O'Neil, Do\nNPI 1048419448"

@@ -38,7 +38,8 @@ def build_nlp(payers: list[PayerEntry], ocr: OcrSettings) -> Language:
     nlp.add_pipe("referral_codes", config=doubt)
     numbers = max(ocr.field_number_confidence, ocr.field_word_confidence)
     nlp.add_pipe("referral_timing", config={**doubt, "field_number_confidence": numbers})
-    nlp.add_pipe("referral_parties")
+    payer_names = sorted({n for p in payers for n in (p.name, *p.aliases)})
+    nlp.add_pipe("referral_parties", config={"payer_names": payer_names})
     nlp.add_pipe("referral_payer", config={"payers": [p.model_dump() for p in payers]})
     nlp.add_pipe("referral_rx_date")
     return nlp
@@ -558,9 +559,18 @@ def _four_repaired(text: str, spelled: str, mention: timing.Mention) -> bool:
 class PartiesComponent:
     """Patient (name, date of birth) and prescriber (name, credentials, NPI)."""
 
+    def __init__(self, payer_names: list[str]) -> None:
+        # a payer's name is no one's: "Premera Blue Cross" on the line under a form's
+        # "Pt  Insurance" labels was taken as the patient
+        self._payer_names = {" ".join(n.lower().split()) for n in payer_names}
+
     def __call__(self, doc: Doc) -> Doc:
         layout, extraction, text = _layout(doc), doc._.extraction, doc.text
-        mentions = people.patients(text)
+        mentions = [
+            m
+            for m in people.patients(text)
+            if " ".join(m.name.lower().split()) not in self._payer_names
+        ]
         patient = max(mentions, key=lambda m: m.score, default=None)
         if patient:
             patient = people.with_accents_written_elsewhere(patient, mentions)
@@ -706,9 +716,9 @@ def _make_timing(
     return TimingComponent(field_word_confidence, field_number_confidence)
 
 
-@Language.factory("referral_parties")
-def _make_parties(nlp: Language, name: str) -> PartiesComponent:
-    return PartiesComponent()
+@Language.factory("referral_parties", default_config={"payer_names": []})
+def _make_parties(nlp: Language, name: str, payer_names: list[str]) -> PartiesComponent:
+    return PartiesComponent(payer_names)
 
 
 @Language.factory("referral_payer", default_config={"payers": []})

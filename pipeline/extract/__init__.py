@@ -556,21 +556,21 @@ def _four_repaired(text: str, spelled: str, mention: timing.Mention) -> bool:
     return any(text[i] == "A" and spelled[i] == "4" for i in range(mention.start, mention.end))
 
 
+def _folded(name: str) -> str:
+    return " ".join(name.lower().split())
+
+
 class PartiesComponent:
     """Patient (name, date of birth) and prescriber (name, credentials, NPI)."""
 
     def __init__(self, payer_names: list[str]) -> None:
         # a payer's name is no one's: "Premera Blue Cross" on the line under a form's
         # "Pt  Insurance" labels was taken as the patient
-        self._payer_names = {" ".join(n.lower().split()) for n in payer_names}
+        self._payer_names = {_folded(n) for n in payer_names}
 
     def __call__(self, doc: Doc) -> Doc:
         layout, extraction, text = _layout(doc), doc._.extraction, doc.text
-        mentions = [
-            m
-            for m in people.patients(text)
-            if " ".join(m.name.lower().split()) not in self._payer_names
-        ]
+        mentions = [m for m in people.patients(text) if _folded(m.name) not in self._payer_names]
         patient = max(mentions, key=lambda m: m.score, default=None)
         if patient:
             patient = people.with_accents_written_elsewhere(patient, mentions)

@@ -458,6 +458,32 @@ def test_a_line_the_first_reading_read_surely_is_not_read_again(settings) -> Non
     assert "smudge" not in texts and "week" in texts  # the unsure line was read again
 
 
+def test_a_lines_reading_does_not_depend_on_the_lines_read_with_it(settings) -> None:
+    """Lines recognised together were padded to the widest one, which changed their letters.
+
+    The same code line is read once beside a line three times as long and once alone
+    (the long line trusted from a first reading): its letters and their scores must not
+    change, or whether a neighbour needed reading again would decide what a code reads.
+    """
+    font = ImageFont.truetype(font_paths()[HAND_FONT], 64)
+    page = Image.new("L", (2550, 900), 255)
+    draw = ImageDraw.Draw(page)
+    draw.text((220, 220), HAND_LINES[0], font=font, fill=0)
+    draw.text(
+        (120, 600), "then 1 time a week for 4 more weeks, recheck in 6 weeks", font=font, fill=0
+    )
+    reader = SecondReader(settings.ocr)
+    together = reader.read_words(page).words
+    long_line = [w.model_copy(update={"confidence": 0.99}) for w in together if w.bbox[1] > 500]
+    alone = reader.read_words(page, long_line).words
+
+    def code_line(words: list[Word]) -> list[tuple[str, tuple[float, ...]]]:
+        return [(w.text, w.letters) for w in words if w.bbox[1] < 500]
+
+    assert len(code_line(together)) >= 2 and len(long_line) >= 8
+    assert code_line(alone) == code_line(together)
+
+
 def test_a_word_under_two_overlapping_line_boxes_is_kept_once() -> None:
     """PP-OCR cuts a line in two boxes that overlap: "in 3 wks wks or sooner" before."""
     line = ["Return", "in", "3", "wks", "or", "sooner"]

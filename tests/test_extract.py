@@ -331,6 +331,8 @@ def test_frequency_and_duration(nlp, text, frequency, duration) -> None:
         # a scanner's speck read as a quote where a word starts
         ("massage one time a-‘week x 6 wks, 6", (1, None, 1, "wk"), (6, None, "wk")),
         ("massage 2x ’weekly for ~8 weeks", (2, None, 1, "wk"), (8, None, "wk")),
+        # one between a range's "to" and its number (PP-OCR: "x3 to' 6 months.")
+        ("Referral to massage 2 x week x3 to' 6 months.", (2, None, 1, "wk"), (3, 6, "mo")),
         ("FREQUENCY & DURATION: 3x/weék for 2-4 weeks", (3, None, 1, "wk"), (2, 4, "wk")),
         (
             "Frequency -  BIW\nDuration  x10.weeks\n20 sessions",
@@ -660,10 +662,24 @@ def test_printed_options_with_no_tick_read_are_doubted(nlp, text, doubted) -> No
         "Dx: S23.429D. SUB.NGA. S16.1XXA\nSignature",  # a hand-written code, every digit lost
         "ICD-10 code Description\n79.673 ee a |\n$33.6XxD SPRAIN",  # M79.673, its M lost
         "Diagnosis codes: S$39.011D, 2564, r26.81.",  # Z56.4 between two codes, its Z a 2
+        "Diagnosis codes: 95693, s161xxd.",  # G56.93 opening the list, its G read as 9
+        "ASSESSMENT -\n1. S233XXD\n2. M99.01\n3. 153.81\nP:",  # R53.81, its R read as 1
+        # S13.9XXD glued to its list number, its S read as a 5 (faint, no description)
+        "Diagnosis: 1.513.9XXD\n2. r10.a3: flank pain, bilateral",
+        # S13.9 glued to its list number, read as a decimal; its description stands
+        "Dx/ICD-10:\n1. M54.50\n4.5139 sprain of joints and ligaments of unspecified parts of neck",
     ],
 )
 def test_code_that_did_not_read_is_doubted(nlp, text) -> None:
     assert "diagnosis:unread" in extract(nlp, _read(text)).doubts
+
+
+@pytest.mark.parametrize(
+    "line", ["Ibuprofen 2.5 mg, pain 6.5/10", "score 12.345", "onset 08.10.2025", "Temp 101.5 F"]
+)
+def test_decimals_and_dates_in_a_diagnosis_block_are_no_unread_code(nlp, line) -> None:
+    text = f"Diagnosis:\n1. M54.50 Low back pain, unspecified\n{line}"
+    assert extract(nlp, _read(text)).doubts == []
 
 
 @pytest.mark.parametrize(("confidence", "blank"), [(None, True), (0.95, False)])
@@ -975,6 +991,41 @@ def test_a_frequency_without_count_after_a_faint_word_is_doubted(nlp, before, do
     assert found.frequency.count == 1
     assert ("frequency" in found.doubts) is doubted
     assert "frequency" not in found.unsure  # reading "weekly" again would settle nothing
+
+
+@pytest.mark.parametrize(
+    ("before", "doubted"),
+    [
+        (("'SyMproms", 0.25), True),  # "Symptoms", misread: history or an order, unknown
+        (("'SyMproms", 0.91), False),  # read surely: a word that says nothing against it
+        (("Symptoms", 0.25), None),  # symptom history even faint: no duration at all
+    ],
+)
+def test_a_lone_duration_after_a_faint_word_is_doubted(nlp, before, doubted) -> None:
+    """Seen: "lifting boxes. 'SyMproms for 2 weeks" at 0.25, in a letter ordering
+    massage "once a month" with no duration, accepted as "for 2 weeks"."""
+    rows = [
+        [("Please", 0.95), ("see", 0.96), ("my", 0.96), ("patient", 0.96), ("for", 0.95)],
+        [("medical", 0.96), ("massage", 0.9), ("once", 0.96), ("a", 0.94), ("month.", 0.94)],
+        [("Injured", 0.96), ("lifting", 0.96), ("boxes.", 0.96), before, ("for", 0.96)],
+        [("2", 0.96), ("weeks,", 0.95), ("worse", 0.96), ("with", 0.96), ("sitting.", 0.9)],
+    ]
+    found = extract(nlp, _read_with(rows))
+    assert found.frequency.count == 1
+    if doubted is None:
+        assert found.duration is None
+        return
+    assert found.duration.value == 2
+    assert ("duration" in found.doubts) is doubted
+    assert "duration" not in found.unsure  # reading "2 weeks" again settles nothing
+
+
+def test_a_duration_its_order_supports_is_not_doubted_for_a_faint_word_before(nlp) -> None:
+    """Only a duration nothing but its lead word supports is doubted for its context."""
+    rows = [[("Plan:", 0.9), ("Sxmptns", 0.3), ("massage", 0.9), ("2x/week", 0.95)]]
+    rows[0] += [("for", 0.96), ("6", 0.94), ("weeks", 0.9)]
+    found = extract(nlp, _read_with(rows))
+    assert found.duration.value == 6 and "duration" not in found.doubts
 
 
 def test_a_name_ocr_read_without_accents_takes_them_from_the_e_mail_body(nlp) -> None:

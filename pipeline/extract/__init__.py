@@ -466,7 +466,8 @@ class TimingComponent:
                 unit=unit,
                 text=text[duration.start : duration.end],
             )
-            self._record(doc, duration, "duration", duration_conflict, cut)
+            unread_context = self._unread_context(_layout(doc), text, duration)
+            self._record(doc, duration, "duration", duration_conflict or unread_context, cut)
         visits, _ = timing.best(timing.visit_counts(spelled))
         if visits is not None:
             extraction.visits = visits.values[0]
@@ -503,6 +504,24 @@ class TimingComponent:
             extraction.doubts.append(field)
         if faint and not (conflict or cut) and evidence is not None:
             extraction.unsure[field] = evidence
+
+    def _unread_context(self, layout: Layout, text: str, mention: timing.Mention) -> bool:
+        """A duration nothing but its lead word supports, after a word read faintly.
+
+        The words before a "for 2 weeks" are what tell a prescribed duration from
+        symptom history or a follow-up; one of them misread (seen: "'SyMproms for 2
+        weeks" at 0.25, where the letter ordered no duration) leaves it unknown which.
+        Doubted as a conflict is: reading the value again cannot settle its context.
+        """
+        if mention.score > timing.ONLY_ITS_LEAD:
+            return False
+        start = timing.context_words_start(text, mention.start)
+        return any(
+            placed.end <= mention.start
+            and sum(c.isalpha() for c in placed.word.text) >= 3
+            and (placed.word.confidence or 1.0) < self.threshold
+            for placed in layout.words_in(start, mention.start)
+        )
 
     @staticmethod
     def _doubt_the_letter(doc: Doc, field: str) -> None:

@@ -392,7 +392,48 @@ def unread_codes(text: str, found: list[FoundCode]) -> list[tuple[int, int]]:
             if _ICD_LABEL_BEFORE.search(before):
                 continue  # "ICD-10.5m": the label's own 10, the word after it garbled
             suspicious.append((match.start(), match.end()))
+        suspicious += _unread_numbered_items(text, start, end, taken)
     return suspicious
+
+
+# a numbered list item whose code's letter was read as a digit, so that the code pattern
+# (which leaves digits after "1." alone: decimals) reads no code: glued to the item's
+# number, "1.513.9XXD" (S13.9XXD), "4.5139" (S13.9); or apart from it, "3. 153.81"
+# (R53.81) opening its line
+_NUMBERED_ITEM = re.compile(
+    r"(?<![\w.])\d{1,2}[.)](?:(?P<glued>\d[0-9OoIlSsBZz]\d?[.,]?[0-9A-Za-z]{1,4})"
+    r"|[ \t]+(?P<apart>\d{3}\.[0-9A-Za-z]{1,4}))(?![\w/])"
+)
+_DATE = re.compile(r"\d{1,2}[./]\d{1,2}[./]\d{2,4}")
+
+
+def _unread_numbered_items(
+    text: str, start: int, end: int, taken: list[tuple[int, int]]
+) -> list[tuple[int, int]]:
+    """Items of a diagnosis list read as numbers (seen twice, each accepted without it)."""
+    spots = []
+    for match in _NUMBERED_ITEM.finditer(text, start, end):
+        if any(s < match.end() and match.start() < e for s, e in taken):
+            continue
+        glued = match.group("glued")
+        if glued is not None and _code_shaped(glued) and not _DATE.fullmatch(match.group(0)):
+            spots.append((match.start(), match.end()))
+        elif (
+            match.group("apart")
+            and not text[_line_start(text, match.start()) : match.start()].strip()
+        ):
+            spots.append((match.start("apart"), match.end()))
+    return spots
+
+
+def _code_shaped(glued: str) -> bool:
+    """Three digits or more, and a dot, a letter or four characters: "12.345" is a number."""
+    shaped = len(glued) >= 4 or any(c in ".," or c.isalpha() for c in glued)
+    return shaped and sum(c.isdigit() for c in glued) >= 3
+
+
+def _line_start(text: str, position: int) -> int:
+    return text.rfind("\n", 0, position) + 1
 
 
 def described_without_code(text: str, found: list[FoundCode]) -> list[tuple[int, int]]:
@@ -407,7 +448,8 @@ def described_without_code(text: str, found: list[FoundCode]) -> list[tuple[int,
         position = start
         for line in text[start:end].split("\n"):
             for piece in re.split(r"\s{2,}|;|\(|\)", line):
-                described = icd10.codes_described_as(_without_codes(piece))
+                bare = _without_codes(piece)  # codes taken out (the lenient shape takes some words)
+                described = icd10.codes_described_as(bare) or _described_after_marks(piece)
                 if described and not _covered(described, listed):
                     offset = text.find(piece, position)
                     missing.append((offset, offset + len(piece)))
@@ -475,6 +517,23 @@ def _description_written(rest: str) -> str:
     return re.split(r"\s{2,}|;|\|", re.sub(r"^[\W_]+", "", rest))[0]
 
 
+def _described_after_marks(piece: str) -> tuple[str, ...]:
+    """The codes the piece describes, from its first word or after a word or two with a
+    digit in front: a list number glued to a garbled code ("4.5139 Sprain of joints and
+    ligaments of unspecified parts of neck", S13.9 read as a decimal) is no word of it."""
+    words = piece.split()
+    for first in range(min(_MARKS_BEFORE_A_DESCRIPTION, len(words) - 1) + 1):
+        if first and not any(c.isdigit() for c in words[first - 1]):
+            break
+        described = icd10.codes_described_as(" ".join(words[first:]))
+        if described:
+            return described
+    return ()
+
+
+_MARKS_BEFORE_A_DESCRIPTION = 2
+
+
 def _covered(described: tuple[str, ...], listed: set[str]) -> bool:
     """A description of S16.1 is answered by S16.1XXA (its child) on the referral."""
     return any(d.startswith(c) or c.startswith(d) for d in described for c in listed)
@@ -511,13 +570,21 @@ def _alone_on_its_line(text: str, match: re.Match[str]) -> bool:
 def _between_codes(text: str, match: re.Match[str], taken: list[tuple[int, int]]) -> bool:
     """A word of a code's length between two codes read, only separators around it:
     "S$39.011D, 2564, r26.81." lists Z56.4, its Z read as 2 (seen, accepted without it;
-    a number alone is otherwise no code, since CPT codes and ZIPs are numbers too)."""
+    a number alone is otherwise no code, since CPT codes and ZIPs are numbers too). The
+    list's first item counts too, right after its label and before a code read
+    ("Diagnosis codes: 95693, s161xxd.": G56.93, its G read as 9; seen, accepted)."""
     token = match.group(0)
     if not 4 <= len(token) <= 8 or sum(c.isdigit() for c in token) < 3:
         return False  # ",OXXD" after "S33" is its lost end, doubted as such
     after_one = any(_LIST_GAP.fullmatch(text, e, match.start()) for _, e in taken)
     before_one = any(_LIST_GAP.fullmatch(text, match.end(), s) for s, _ in taken)
-    return after_one and before_one
+    line_start = text.rfind("\n", 0, match.start()) + 1
+    opens_list = bool(_LIST_LABEL.search(text, line_start, match.start()))
+    return (after_one or opens_list) and before_one
+
+
+# a diagnosis list's label and nothing after it but separators: "Diagnosis codes: "
+_LIST_LABEL = re.compile(r"(?:diagnos[a-z]*|dx|icd-?10)(?:\s+codes?)?\s*(?:\(s\))?\s*:\s*$", re.I)
 
 
 _LETTER_LOST = re.compile(r"\d{2}\.[0-9A-Za-z]{2,4}")

@@ -184,6 +184,18 @@ _NOT_TREATMENT = re.compile(
 )
 
 
+# a duration supported by nothing but its own lead word ("for 2 weeks" in a sentence of
+# its own): the weakest that is still taken
+ONLY_ITS_LEAD = 0.5
+
+
+def context_words_start(text: str, start: int) -> int:
+    """Where the words that can disqualify a value at ``start`` begin (its clause's last
+    45 characters: "Symptoms for 2 weeks", "Follow up in 6 weeks")."""
+    before = _clause_before(text, start)[-45:]
+    return start - len(before)
+
+
 # Unit and count words as a pen's letters come out of OCR ("montk", "wonthS", "weckly",
 # "Limes", "visitspermontk"): five letters or more, so that one wrong letter cannot turn
 # another word into one of these; words one letter from them that are words of their
@@ -278,16 +290,24 @@ def drop_numbers_written_twice(text: str) -> str:
 
 # a scanner's speck read as a quote or tilde at a word's start: "one time a-‘week"
 _SPECK_BEFORE_WORD = re.compile(r"(?<=[\s-])[‘’'`~]+(?=[A-Za-z])")
+# and one after a range's "to", before its second number: "x3 to' 6 months"
+_SPECK_AFTER_TO = re.compile(r"(?<=\b[Tt]o)[‘’'`~]+(?=\s*\d)")
 
 
 def without_specks(text: str) -> str:
     """The text with specks OCR put before a word blanked, every offset unchanged.
 
     (Seen: "one time a-‘week x 6 wks" on a scanned letter; the speck after "a-" hid the
-    frequency, and the referral went to review as having none.) Only a mark standing
-    where a word starts goes, so "patient's" and "8 ~\nwks" stay as read.
+    frequency, and the referral went to review as having none; "x3 to' 6 months", where
+    the range's start was lost and 6 months accepted for 3 to 6.) Only a mark standing
+    where a word starts, or between a range's "to" and its number, goes, so "patient's"
+    and "8 ~\nwks" stay as read.
     """
-    return _SPECK_BEFORE_WORD.sub(lambda m: " " * len(m.group(0)), text)
+    return _SPECK_AFTER_TO.sub(_blanked, _SPECK_BEFORE_WORD.sub(_blanked, text))
+
+
+def _blanked(match: re.Match[str]) -> str:
+    return " " * len(match.group(0))
 
 
 def without_codes(text: str, codes: list[tuple[int, int]]) -> str:
@@ -640,7 +660,7 @@ def _duration_score(text: str, match: re.Match[str], frequency_ends: list[int]) 
         return 1.5
     if not lead:
         return 0.0
-    return 0.5
+    return ONLY_ITS_LEAD
 
 
 def _right_after(text: str, start: int, ordered_end: int | None) -> bool:

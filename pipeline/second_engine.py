@@ -238,26 +238,19 @@ def _doubt_a_rejection(
     read as codes), but where nothing read surely is reimbursable the faint one may be
     the code the referral was written for (seen: M25.569 on a photo, tesseract read no
     code on its line): the referral then goes to a person, not to the rejected list.
-    So does a faint reading that is no code at all, standing in the list under a listed
-    code (seen: hand-written "M25535" and "g89.29" under a sure Z56.6, which tesseract
-    lost; PP-OCR read them faintly as M25.535 and B89.29, and the fax was rejected on
-    Z56.6 alone): what it was written as may well be reimbursable. The same holds beside
-    a listed code on its row, a list too (it costs a right rejection now and then: a
-    hand-written "G47.21 M51.25" whose second code PP-OCR read as the faint "r15125"
-    went to review, though M51.25 is not reimbursable either).
+    (A faint reading that is no code at all, in the list beside or under a listed code,
+    is doubted already by ``_list_beside_sure_codes``: seen, hand-written "M25535" and
+    "g89.29" under a sure Z56.6, read faintly as M25.535 and B89.29, and the fax rejected
+    on Z56.6 alone; it costs a right rejection now and then, "G47.21 M51.25" whose second
+    code read as the faint "r15125" going to review, though M51.25 is not reimbursable.)
     """
     if any(_reimbursable(m.code, rules) for m in merged.codes):
         return
     for mention in faint_only:
-        unknown_in_list = not icd10.exists(mention.code) and any(
-            _in_the_list(mention.evidence, m.evidence) for m in merged.codes
-        )
         doubt = f"diagnosis:{mention.code}"
         if _reimbursable(mention.code, rules):
             _doubt(merged, doubt)
             merged.unsure[doubt] = mention.evidence
-        elif unknown_in_list:
-            _doubt(merged, doubt)  # no second reading of it can make it a code: never settled
 
 
 def _listed_under(spot: Evidence, code: Evidence) -> bool:
@@ -296,7 +289,9 @@ def _list_beside_sure_codes(
     code. And "M5431" read faintly in the code column under S33.6XXD, tesseract's
     "Ms5u.3)": accepted without M54.31.) A code in a row or column of codes is no phone
     number or address; it goes to review boxed, unless tesseract reading its spot alone
-    gives the same code. The faint codes elsewhere are returned as they were.
+    gives the same code. A faint reading there that is no code at all is a code unread,
+    and doubted for good (seen: a hand-written "M75.401" read "r175401" beside a sure
+    S93.512A, and accepted on that one code). The faint codes elsewhere are returned.
     """
     elsewhere = []
     for mention in faint_only:
@@ -304,6 +299,8 @@ def _list_beside_sure_codes(
         if beside and icd10.exists(mention.code):
             merged.codes.append(mention.model_copy(update={"doubtful": True}))
             _doubt_faint_second_reading(merged, second, f"diagnosis:{mention.code}")
+        elif beside:
+            _doubt(merged, f"diagnosis:{mention.code}")  # no reading makes it a code
         else:
             elsewhere.append(mention)
     return elsewhere

@@ -321,6 +321,20 @@ def test_a_faint_unknown_code_listed_under_a_sure_one_keeps_it_from_rejection() 
     assert reconcile(first, _faint("N79.672", beside), RULES).doubts == ["diagnosis:N79.672"]
 
 
+def test_a_faint_unknown_code_beside_a_sure_reimbursable_one_keeps_it_from_acceptance() -> None:
+    """Hand-written "M75.401" read "r175401" (R17.5401, no code) beside a sure S93.512A:
+    the referral was accepted on S93.512A alone. A code unread in the list is a doubt
+    whatever the other codes are, and no second reading of that spot settles it."""
+    first = Extraction(codes=[_mention("S93.512A", ROW)])
+    beside = (20.0, 505.0, 280.0, 545.0)
+    merged = reconcile(first, _faint("R17.5401", beside), RULES)
+    assert merged.doubts == ["diagnosis:R17.5401"]
+    assert "diagnosis:R17.5401" not in merged.unsure
+    assert [m.code for m in merged.codes] == ["S93.512A"]
+    far_off = (1500.0, 1200.0, 1800.0, 1250.0)  # a phone number's digits elsewhere
+    assert reconcile(first, _faint("R17.5401", far_off), RULES).doubts == []
+
+
 def test_a_faint_real_code_takes_the_place_of_no_code_doubted_and_to_be_reread() -> None:
     first = _faint("M5U.50")  # tesseract's "M5u.50": no such code
     merged = reconcile(first, _faint("M54.50"), RULES)

@@ -997,6 +997,7 @@ def test_a_frequency_without_count_after_a_faint_word_is_doubted(nlp, before, do
     ("before", "doubted"),
     [
         (("'SyMproms", 0.25), True),  # "Symptoms", misread: history or an order, unknown
+        (("'SyMproms", 0.0), True),  # read at no confidence at all
         (("'SyMproms", 0.91), False),  # read surely: a word that says nothing against it
         (("Symptoms", 0.25), None),  # symptom history even faint: no duration at all
     ],

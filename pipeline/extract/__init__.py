@@ -519,7 +519,8 @@ class TimingComponent:
         return any(
             placed.end <= mention.start
             and sum(c.isalpha() for c in placed.word.text) >= 3
-            and (placed.word.confidence or 1.0) < self.threshold
+            and placed.word.confidence is not None  # a text layer's words are sure
+            and placed.word.confidence < self.threshold
             for placed in layout.words_in(start, mention.start)
         )
 

@@ -578,8 +578,7 @@ def _between_codes(text: str, match: re.Match[str], taken: list[tuple[int, int]]
         return False  # ",OXXD" after "S33" is its lost end, doubted as such
     after_one = any(_LIST_GAP.fullmatch(text, e, match.start()) for _, e in taken)
     before_one = any(_LIST_GAP.fullmatch(text, match.end(), s) for s, _ in taken)
-    line_start = text.rfind("\n", 0, match.start()) + 1
-    opens_list = bool(_LIST_LABEL.search(text, line_start, match.start()))
+    opens_list = bool(_LIST_LABEL.search(text, _line_start(text, match.start()), match.start()))
     return (after_one or opens_list) and before_one
 
 

@@ -97,6 +97,12 @@ def _read_with(rows: list[list[tuple[str, float | None]]], method: str = "ocr") 
             ["S16.1XXD", "M75.111", "S13", "Z56.82"],
         ),
         ("Dx: M54.50\nCopay $13 per visit", ["M54.50"]),
+        # the same alone on its line in a column of codes, under a code's line
+        (
+            "Diagnosis (ICD-10): S39.012A\n: S335XXD\n$33\nS338XXD",
+            ["S39.012A", "S33.5XXD", "S33", "S33.8XXD"],
+        ),
+        ("Diagnosis: S39.012A\nCopay\n$33", ["S39.012A"]),  # a label's line between: a price
         ("ASSESSMENT\n$16, S46812D\nPlan:", ["S16", "S46.812D"]),  # listed before a code
         ("Copay $16, M54.50 noted", ["M54.50"]),
         # a 7th character's round D read as 0
@@ -1027,6 +1033,17 @@ def test_a_duration_its_order_supports_is_not_doubted_for_a_faint_word_before(nl
     rows[0] += [("for", 0.96), ("6", 0.94), ("weeks", 0.9)]
     found = extract(nlp, _read_with(rows))
     assert found.duration.value == 6 and "duration" not in found.doubts
+
+
+@pytest.mark.parametrize(("written", "doubted"), [("xI2wkS", True), ("x12wkS", False)])
+def test_a_value_glued_to_a_letter_that_may_be_its_digit_is_doubted(nlp, written, doubted):
+    """Seen: PP-OCR read a hand-written "x 12 wks" as "xI2wkS", sure of its "I": "2 wks"."""
+    rows = [[("Freq/Dur:", 0.95), ("4", 0.95), ("times", 0.95), ("a", 0.95), ("month", 0.95)]]
+    rows[0].append((written, 0.95))
+    found = extract(nlp, _read_with(rows))
+    assert found.frequency.count == 4 and "frequency" not in found.doubts
+    assert ("duration" in found.doubts) is doubted
+    assert "duration" not in found.unsure  # the same letters would be read again
 
 
 def test_a_name_ocr_read_without_accents_takes_them_from_the_e_mail_body(nlp) -> None:

@@ -500,6 +500,7 @@ class TimingComponent:
             faint = not self._faintness_harmless(layout, doc.text, mention, field)
         if cut:
             extraction.cut_ranges.append(field)
+        conflict = conflict or _after_a_digit_like_letter(doc.text, mention.start)
         if conflict or cut or faint:
             extraction.doubts.append(field)
         if faint and not (conflict or cut) and evidence is not None:
@@ -562,6 +563,22 @@ class TimingComponent:
         return faint is not None and timing.faint_letters_decide_nothing(
             field, written, faint, mention.values
         )
+
+
+# letters OCR makes of digits (1, 0, 5, 8, 2), glued before a value's first digit
+_DIGIT_LIKE_LETTERS = frozenset("IlO|oSBZ")
+
+
+def _after_a_digit_like_letter(text: str, start: int) -> bool:
+    """A value whose number is glued to a letter that may be one of its digits.
+
+    (Seen: PP-OCR read a hand-written "x 12 wks" as "xI2wkS", sure of the "I", and "2 wks"
+    was accepted.) Reading the spot again would give the same letters: doubted as a
+    conflict is.
+    """
+    return (
+        start > 0 and text[start : start + 1].isdigit() and text[start - 1] in _DIGIT_LIKE_LETTERS
+    )
 
 
 def _count_repaired(text: str, spelled: str, mention: timing.Mention) -> bool:

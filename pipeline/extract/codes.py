@@ -117,6 +117,9 @@ def find_codes(text: str) -> list[FoundCode]:
         in_block = any(start <= match.start() < end for start, end in blocks)
         next_in_list = bool(found) and _LIST_GAP.fullmatch(text, found[-1].end, match.start())
         next_in_list = next_in_list or _CODE_LISTED_AFTER.match(text, match.end())
+        next_in_list = next_in_list or (
+            in_block and bool(found) and _next_in_a_column(text, found[-1].end, match)
+        )
         result = _read_candidate(
             text, match, in_diagnoses=listed or in_block, next_in_list=bool(next_in_list)
         )
@@ -129,6 +132,19 @@ def find_codes(text: str) -> list[FoundCode]:
 _LIST_GAP = re.compile(r"[ \t;,/()]*")
 # a separator, then a code's letter and digits: "$16, S46812D" lists S16 first
 _CODE_LISTED_AFTER = re.compile(r"[ \t]*[;,][ \t]*[A-Za-z]\d[0-9A-Za-z]")
+
+
+def _next_in_a_column(text: str, previous_end: int, match: re.Match[str]) -> bool:
+    """Alone on its line, right under the line of a code read: the next row of a column
+    of codes ("S335XXD" / "$33" / "S338XXD": S33 under S33.5XXD; seen, accepted without
+    the non-billable S33)."""
+    line_end = text.find("\n", match.end())
+    rest = text[match.end() : len(text) if line_end < 0 else line_end]
+    return (
+        text.count("\n", previous_end, match.start()) == 1
+        and not text[_line_start(text, match.start()) : match.start()].strip(" :;,.|-")
+        and not rest.strip(" :;,.|-")
+    )
 
 
 # an S read twice, as itself and as "$": "S$16.1XXD" is "$16.1XXD" (read as S16.1XXD)

@@ -203,7 +203,7 @@ def _read_candidate(
     has_dot = any(mark in raw for mark in ".,-")  # "M41,26", "s73-191d": the dot misread
     if sum(ch.isdigit() for ch in compact[1:]) < 2:
         return None  # words such as "Sol" or "BIG" repair into codes; real codes carry digits
-    line_start = text.rfind("\n", 0, match.start()) + 1
+    line_start = _line_start(text, match.start())
     before = text[line_start : match.start()]
     if _NOT_A_DIAGNOSIS_BEFORE.search(before[-30:]):
         return None
@@ -277,7 +277,7 @@ def _described(text: str, match: re.Match[str]) -> bool:
     facts = icd10.facts(match.group("raw").upper())
     if facts.description is None:
         return False
-    line_start = text.rfind("\n", 0, match.start()) + 1
+    line_start = _line_start(text, match.start())
     line_end = text.find("\n", match.end())
     line = text[line_start : line_end if line_end >= 0 else len(text)]
     return facts.description.lower() in line.lower()
@@ -311,8 +311,8 @@ def _written_as_code(exact: str, has_dot: bool, in_dx_context: bool) -> bool:
 
 def _context(text: str, start: int, end: int) -> str:
     """The match's line and the line before it (labels often sit above a list of codes)."""
-    line_start = text.rfind("\n", 0, start) + 1
-    previous_start = text.rfind("\n", 0, max(0, line_start - 1)) + 1
+    line_start = _line_start(text, start)
+    previous_start = _line_start(text, max(0, line_start - 1))
     line_end = text.find("\n", end)
     return text[previous_start : line_end if line_end >= 0 else len(text)]
 
@@ -399,7 +399,7 @@ def unread_codes(text: str, found: list[FoundCode]) -> list[tuple[int, int]]:
                 continue
             if any(s < match.end() and match.start() < e for s, e in taken):
                 continue
-            line_start = text.rfind("\n", 0, match.start()) + 1
+            line_start = _line_start(text, match.start())
             before = text[line_start : match.start()]
             if _NOT_A_DIAGNOSIS_BEFORE.search(before[-30:]) or _PROCEDURE_LINE.search(before):
                 continue
@@ -517,7 +517,7 @@ def _described_before(text: str, found: FoundCode, code: str) -> bool:
     (Z7382)", "DIAGNOSIS CODE(S) Other acute postprocedural pain (G8918)". The words
     that end right before the code are tried from each word on, so a label in front
     does not hide it; only this code's own whole description counts."""
-    line_start = text.rfind("\n", 0, found.start) + 1
+    line_start = _line_start(text, found.start)
     words = text[line_start : found.start].rstrip(" (:-–—[|").split()
     return any(
         code in icd10.codes_described_as(" ".join(words[first:]))
@@ -567,7 +567,7 @@ def _dotted_among_codes(text: str, match: re.Match[str], taken: list[tuple[int, 
     SUB.NGA. SIEAXXA": a hand-written S46.119A whose every digit tesseract lost)."""
     if not _DOTTED_SHAPE.fullmatch(match.group(0).strip()):
         return False
-    line_start = text.rfind("\n", 0, match.start()) + 1
+    line_start = _line_start(text, match.start())
     line_end = text.find("\n", match.end())
     line_end = len(text) if line_end < 0 else line_end
     return any(line_start <= s < line_end for s, _ in taken)
@@ -575,7 +575,7 @@ def _dotted_among_codes(text: str, match: re.Match[str], taken: list[tuple[int, 
 
 def _alone_on_its_line(text: str, match: re.Match[str]) -> bool:
     """A bare number of a code's length alone on a diagnosis line ("2734" for Z73.4)."""
-    line_start = text.rfind("\n", 0, match.start()) + 1
+    line_start = _line_start(text, match.start())
     line_end = text.find("\n", match.end())
     before = text[line_start : match.start()].strip(" -_.*|")
     after = text[match.end() : line_end if line_end >= 0 else len(text)].strip(" .,;|")
@@ -609,7 +609,7 @@ def _lost_its_letter(text: str, match: re.Match[str]) -> bool:
     """A code's digits and dot, its letter lost, opening a diagnosis line: "79.673" under
     "ICD-10 code" for M79.673 (seen, accepted on the other codes). A number written
     with decimals ("BMI 31.2", "98.6 F") follows a word or has fewer of them."""
-    line_start = text.rfind("\n", 0, match.start()) + 1
+    line_start = _line_start(text, match.start())
     before = text[line_start : match.start()]
     opens_line = not before.strip(" -_.*|[]()") or bool(_LIST_NUMBER.fullmatch(before))
     return opens_line and bool(_LETTER_LOST.fullmatch(match.group(0)))
@@ -633,7 +633,7 @@ def diagnosis_blocks(text: str) -> list[tuple[int, int]]:
     """From each diagnosis label to the next section label, at most six lines (merged)."""
     blocks: list[tuple[int, int]] = []
     for label in _DX_LABEL.finditer(text):
-        line_start = text.rfind("\n", 0, label.start()) + 1
+        line_start = _line_start(text, label.start())
         position, lines = line_start, 0
         while position < len(text) and lines < 6:
             line_end = text.find("\n", position)
@@ -671,8 +671,8 @@ def faint_letters_decide_nothing(
     """
     if not faint or len(faint) > MOST_FAINT_LETTERS or not icd10.exists(code):
         return False
-    line_start = text.rfind("\n", 0, start) + 1
-    before = text[text.rfind("\n", 0, max(0, line_start - 1)) + 1 : start]  # labels above
+    line_start = _line_start(text, start)
+    before = text[_line_start(text, max(0, line_start - 1)) : start]  # labels above
     line_end = text.find("\n", end)
     after = text[end : line_end if line_end >= 0 else len(text)]
     if _real_codes_at(before, text[start:end], after) != {code}:

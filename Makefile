@@ -2,7 +2,9 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-SYSTEM_PACKAGES := tesseract-ocr tesseract-ocr-eng tesseract-ocr-osd fonts-dejavu-core \
+# libtesseract-dev and friends: tesserocr is built against the system's own tesseract
+SYSTEM_PACKAGES := tesseract-ocr tesseract-ocr-eng tesseract-ocr-osd libtesseract-dev \
+	libleptonica-dev pkg-config g++ fonts-dejavu-core \
 	fonts-dejavu-extra fonts-dkg-handwriting fonts-humor-sans postgresql \
 	chromium libgl1 libglib2.0-0
 STAMP := $(VENV)/.installed
@@ -39,7 +41,9 @@ venv: $(STAMP)
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e ".[dev]"
+	# tesserocr from source, never its wheel: the wheel bundles another tesseract that
+	# reads differently from the system's (see pipeline/read/tesseract_library.py)
+	$(BIN)/pip install -q --no-binary tesserocr -e ".[dev]"
 	@touch $(STAMP)
 
 clean:

@@ -29,6 +29,11 @@ class PathSettings(Section):
 
 class OcrSettings(Section):
     tesseract_cmd: str = "tesseract"
+    tesseract_engine: Literal["library", "program"] = Field(
+        default="library",
+        description="library: libtesseract in each worker (tesserocr), loaded once; "
+        "program: one tesseract process a page (slower; used when tesserocr is missing)",
+    )
     languages: str = "eng"
     page_segmentation_mode: int = Field(default=3, ge=0, le=13)
     page_timeout_seconds: float = Field(default=90, gt=0)

@@ -96,7 +96,9 @@ def test_nothing_lost_means_no_second_run(settings, tmp_path) -> None:
     counting = tmp_path / "tesseract"
     counting.write_text(f"#!/bin/sh\ntouch {marker}\nexit 3\n")
     counting.chmod(0o755)
-    watched = settings.ocr.model_copy(update={"tesseract_cmd": str(counting)})
+    watched = settings.ocr.model_copy(
+        update={"tesseract_cmd": str(counting), "tesseract_engine": "program"}
+    )
     assert lost_lines.recover(page, words, watched) == words
     assert not marker.exists()  # no tesseract run was paid for
 
@@ -108,7 +110,9 @@ def test_a_failed_second_run_keeps_the_first_reading(settings, tmp_path) -> None
     crashing = tmp_path / "tesseract"
     crashing.write_text("#!/bin/sh\nexit 3\n")
     crashing.chmod(0o755)
-    broken = settings.ocr.model_copy(update={"tesseract_cmd": str(crashing)})
+    broken = settings.ocr.model_copy(
+        update={"tesseract_cmd": str(crashing), "tesseract_engine": "program"}
+    )
     assert lost_lines.recover(page, kept, broken) == kept
 
 
@@ -161,7 +165,9 @@ def test_a_page_read_through_the_ocr_stage_gets_its_dropped_row_back(settings, t
         'case "$*" in *"--psm 3"*) sed -i "/G43.E19/d" "$2.tsv" ;; esac\n'
     )
     dropping.chmod(0o755)
-    forgetful = settings.ocr.model_copy(update={"tesseract_cmd": str(dropping)})
+    forgetful = settings.ocr.model_copy(
+        update={"tesseract_cmd": str(dropping), "tesseract_engine": "program"}
+    )
     page, _ = ocr_page(_form(), 1, forgetful)
     assert "G43.E19" in [w.text for w in page.words]
     switched_off = forgetful.model_copy(update={"recover_lost_lines": False})

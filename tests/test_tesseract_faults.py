@@ -42,7 +42,9 @@ def _fake(tmp_path: Path, kind: str) -> str:
 
 
 def _pipeline(settings, command: str) -> Pipeline:
-    ocr = settings.ocr.model_copy(update={"tesseract_cmd": command, "page_timeout_seconds": 2})
+    ocr = settings.ocr.model_copy(
+        update={"tesseract_cmd": command, "page_timeout_seconds": 2, "tesseract_engine": "program"}
+    )
     return Pipeline(settings.model_copy(update={"ocr": ocr}))
 
 
@@ -103,7 +105,9 @@ def test_the_same_mixed_pdf_is_accepted_with_a_working_tesseract(pipeline, tmp_p
 
 
 def test_missing_tesseract_is_a_typed_error(settings) -> None:
-    ocr = settings.ocr.model_copy(update={"tesseract_cmd": "/nonexistent/tesseract"})
+    ocr = settings.ocr.model_copy(
+        update={"tesseract_cmd": "/nonexistent/tesseract", "tesseract_engine": "program"}
+    )
     with pytest.raises(tesseract.TesseractMissing):
         tesseract.version(ocr)
     assert tesseract.version(settings.ocr).startswith("5")

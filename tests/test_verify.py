@@ -70,7 +70,9 @@ def test_a_failing_tesseract_leaves_every_doubt(settings, tmp_path: Path) -> Non
     broken = tmp_path / "tesseract"
     broken.write_text("#!/bin/sh\nexit 1\n")
     broken.chmod(0o755)
-    ocr = settings.ocr.model_copy(update={"tesseract_cmd": str(broken)})
+    ocr = settings.ocr.model_copy(
+        update={"tesseract_cmd": str(broken), "tesseract_engine": "program"}
+    )
     page, (code_box, frequency_box) = _page()
     settled = settle_doubts(_doubted("S16.1XXA", code_box, frequency_box), {1: page}, ocr)
     assert set(settled.doubts) == {"diagnosis:S16.1XXA", "frequency", "duration"}
@@ -111,7 +113,9 @@ def test_second_look_is_not_taken_when_a_reimbursable_code_was_read(settings, tm
     broken = tmp_path / "tesseract"
     broken.write_text("#!/bin/sh\ntouch " + str(tmp_path / "ran") + "\nexit 1\n")
     broken.chmod(0o755)
-    ocr = settings.ocr.model_copy(update={"tesseract_cmd": str(broken)})
+    ocr = settings.ocr.model_copy(
+        update={"tesseract_cmd": str(broken), "tesseract_engine": "program"}
+    )
     image, page = _ruled_diagnosis_table()
     evidence = Evidence(page=1, text="M54.50", bbox=(0, 0, 10, 10))
     first = Extraction(codes=[CodeMention(code="M54.50", evidence=evidence)])

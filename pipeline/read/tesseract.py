@@ -1,4 +1,5 @@
-"""The one place that talks to the tesseract program (through pytesseract).
+"""The one place the pipeline asks tesseract for words: its program (through pytesseract)
+or its library (``tesseract_library``), whichever the settings name.
 
 Version probe, argument builder, per-page time limit, and tesseract's failures
 mapped to typed exceptions, so that a crash, a hang or a kill of tesseract becomes
@@ -7,11 +8,14 @@ a page problem in the record instead of a traceback.
 
 from __future__ import annotations
 
+import logging
 import os
+import subprocess
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import BinaryIO
 
@@ -25,6 +29,7 @@ from models.document import Word
 _SPARSE_MODES = {11, 12}
 _NETPBM_MODES = {"1", "L", "RGB"}
 _SEGMENT_GAP = 3.0
+log = logging.getLogger(__name__)
 
 
 class OcrError(Exception):
@@ -75,14 +80,32 @@ def arguments(settings: OcrSettings, psm: int | None = None) -> str:
 
 
 def read_words(image: Image.Image, settings: OcrSettings, psm: int | None = None) -> OcrWords:
-    """OCR one page image into words with boxes and confidences (0-1)."""
+    """OCR one page image into words with boxes and confidences (0-1).
+
+    By the library in-process where it is installed (``tesseract_engine = "library"``),
+    otherwise by the program: the same engine, the same words (see
+    ``pipeline.read.tesseract_library``).
+    """
+    mode = settings.page_segmentation_mode if psm is None else psm
+    if settings.tesseract_engine == "library":
+        # imported here: the web server and the CLI's parent never load the library
+        from pipeline.read import tesseract_library
+
+        if tesseract_library.available():
+            words = tesseract_library.read_words(image, settings, mode)
+            return _in_rows(words) if mode in _SPARSE_MODES else words
+        _warn_library_missing()
+    return _read_by_the_program(image, settings, mode)
+
+
+def _read_by_the_program(image: Image.Image, settings: OcrSettings, mode: int) -> OcrWords:
     _use_command(settings)
     try:
         with page_file(image) as path:
             data = pytesseract.image_to_data(
                 path,
                 lang=settings.languages,
-                config=arguments(settings, psm),
+                config=arguments(settings, mode),
                 timeout=settings.page_timeout_seconds,
                 output_type=pytesseract.Output.DICT,
             )
@@ -90,6 +113,8 @@ def read_words(image: Image.Image, settings: OcrSettings, psm: int | None = None
         raise TesseractMissing(f"tesseract not found: {settings.tesseract_cmd}") from exc
     except pytesseract.TesseractError as exc:
         raise OcrFailed(f"tesseract failed with status {exc.status}") from exc
+    except subprocess.CalledProcessError as exc:  # pytesseract's own `--version` probe
+        raise OcrFailed(f"tesseract failed with status {exc.returncode}") from exc
     except RuntimeError as exc:
         if "timeout" in str(exc).lower():
             raise OcrTimeout(f"tesseract took over {settings.page_timeout_seconds} s") from exc
@@ -97,10 +122,17 @@ def read_words(image: Image.Image, settings: OcrSettings, psm: int | None = None
     except (OSError, ValueError) as exc:
         raise OcrFailed(f"tesseract output could not be read: {type(exc).__name__}") from exc
     words = _words_from_data(data)
-    mode = settings.page_segmentation_mode if psm is None else psm
-    if mode in _SPARSE_MODES:
-        words = OcrWords(words=rows_of_words(words.words), confidence=words.confidence)
-    return words
+    return _in_rows(words) if mode in _SPARSE_MODES else words
+
+
+def _in_rows(words: OcrWords) -> OcrWords:
+    return OcrWords(words=rows_of_words(words.words), confidence=words.confidence)
+
+
+@cache
+def _warn_library_missing() -> None:
+    """Once per process: the program still reads every page, only slower."""
+    log.warning("tesserocr is not installed: pages are read by the tesseract program")
 
 
 def orientation(image: Image.Image, settings: OcrSettings) -> tuple[int, float] | None:

@@ -625,6 +625,9 @@ def test_earlier_therapy_wrapped_onto_a_new_line_is_not_the_order(nlp) -> None:
         ("MASSAGE UP TO 2 TIMES A WEEK FOR 6 WEEKS", False),
         ("massage two times weekly x 6 8 wks.", True),  # "6-8 wks", the dash lost
         ("Massage 1 2 times per week for 6 weeks", True),
+        ("- Referral to massage 1-2 times per week 42 to.3 months.", True),  # "for 2 to 3"
+        ("- Referral to massage 1-2 times per week for 2 to.3 months.", True),  # a speck
+        ("Ordered 12/01/2026 - 2x/week for 6 weeks", False),  # a date before the dash
     ],
 )
 def test_a_range_that_lost_its_first_number_is_doubted(nlp, text, doubted) -> None:
@@ -1130,12 +1133,40 @@ def test_a_faint_code_with_its_s_read_twice_is_read_and_doubted(nlp) -> None:
         ([("7", 0.38, 16), ("id", 0.23, 12), ("Oia", 0.9, 98)], False),  # a piece read surely
         ([("7", 0.38, 16), ("id", 0.23, 12)], False),  # a speck's width, not a code's
         ([("7", 0.38, 16), ("pain", 0.23, 80), ("Oia", 0.0, 98)], False),  # a word in it
+        ([("M5", 0.74, 60), ("yuh", 0.34, 80)], True),  # a hand-written M54.41
+        ([("M5", 0.74, 60), ("yuh", 0.74, 80)], False),  # read surely: what it says, it is
+        ([("M5", 0.74, 60), ("yuh", 0.34, 80), ("Lumbago", 0.9, 200)], False),  # described
+        ([("S", 0.01, 30), ("oteeXAD", 0.0, 190)], True),  # S13.8XXD: no letter read
+        ([("S", 0.01, 30), ("oteeXAD", 0.2, 190)], False),  # some letters of a word read
     ],
 )
 def test_a_line_of_faint_pieces_in_the_code_column_is_an_unread_code(nlp, row, unread) -> None:
-    """Seen: a hand-written Z71.52 as "7 id Oia" above a code read; accepted without it."""
+    """Seen: a hand-written Z71.52 as "7 id Oia" above a code read; accepted without it.
+    And M54.41 as "M5 yuh", S13.8XXD as "S oteeXAD", each under or over codes read."""
     found = extract(nlp, _placed([*_TYPED_CODES, row]))
     assert [c.code for c in found.codes] == ["S66.113A", "S30.0XXA"]
+    assert ("diagnosis:unread" in found.doubts) is unread
+
+
+_NUMBERED_CODES = [
+    [("Assessment:", 0.96, 220)],
+    [("1.", 0.89, 30), ("M25541", 0.89, 200), ("-", 0.91, 20), ("Pain", 0.96, 90)],
+    [("2.", 0.9, 30), ("M4142", 0.9, 175), ("-", 0.9, 20), ("Neuromuscular", 0.96, 280)],
+]
+
+
+@pytest.mark.parametrize(
+    ("row", "unread"),
+    [
+        ([("S", 0.01, 30), ("oteeXAD", 0.0, 190)], True),  # "3. S13.8XXD", its number lost
+        ([("S", 0.01, 30), ("oteeXAD", 0.0, 190), ("Sprain", 0.9, 150)], False),  # a line
+    ],
+)
+def test_a_faint_line_under_a_numbered_list_of_codes_is_an_unread_code(nlp, row, unread) -> None:
+    """Seen: "1. M25541", "2. M4142", then "S oteeXAD" at 0.01 and 0.00 where the list's
+    numbers stand, left of the codes; accepted without S13.8XXD."""
+    found = extract(nlp, _placed([*_NUMBERED_CODES, row]))
+    assert [c.code for c in found.codes] == ["M25.541", "M41.42"]
     assert ("diagnosis:unread" in found.doubts) is unread
 
 
@@ -1163,15 +1194,26 @@ def test_a_speck_read_as_a_letter_before_a_signatures_date_is_passed_over(nlp) -
     assert extract(nlp, _read(worded)).rx_date is None  # words before it: no date line
 
 
-@pytest.mark.parametrize(("gap", "unread"), [(990.0, True), (20.0, False)])
-def test_a_garbled_code_cell_with_a_speck_far_along_its_line_is_unread(nlp, gap, unread) -> None:
+@pytest.mark.parametrize(
+    ("gap", "after", "confidence", "unread"),
+    [
+        (990.0, "ae", 0.19, True),
+        (20.0, "Counseling", 0.9, False),  # a word right after it is its description
+        (20.0, "ae", 0.19, True),  # two faint garbles, as wide as a code together
+    ],
+)
+def test_a_garbled_code_cell_with_a_speck_far_along_its_line_is_unread(
+    nlp, gap, after, confidence, unread
+) -> None:
     """Seen: Z71.85 as "Ziii8o" (0.00) in the code column, a speck "ae" far to its right;
-    the referral accepted on the other codes. A word right after it is its description."""
+    the referral accepted on the other codes."""
     document = _placed([*_TYPED_CODES, [("Ziii8o", 0.0, 150)]])
     words = document.pages[0].words
     cell = words[-1]
     left = cell.bbox[2] + gap
-    speck = Word(text="ae", line=cell.line, confidence=0.19, bbox=(left, 190.0, left + 100, 215.0))
+    speck = Word(
+        text=after, line=cell.line, confidence=confidence, bbox=(left, 190.0, left + 100, 215.0)
+    )
     document.pages[0].words = [*words, speck]
     found = extract(nlp, document)
     assert [c.code for c in found.codes] == ["S66.113A", "S30.0XXA"]

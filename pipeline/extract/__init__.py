@@ -91,6 +91,10 @@ _FAINT_CODE_SHAPED = 0.40
 # a word in a column of codes, just under one, read below this: a garbled code
 # ("Ms5u.3)" at 0.41 for M54.31)
 _FAINT_IN_COLUMN = 0.60
+# a piece read below this: not one of its letters is known, a word's included
+_NOTHING_READ = 0.10
+# a code's first letter and digit ("M5 yuh" for a hand-written M54.41)
+_CODE_OPENING = re.compile(r"[A-Z]\d")
 # in text heights: a gap this wide after a word parts it from the rest of its line
 _FAR_GAP = 6.0
 _CODE_CHARACTERS = re.compile(r"[A-Za-z0-9.,$\-]+")
@@ -190,20 +194,51 @@ def _faint_lines_in_the_code_column(
 
 
 def _faint_code_wide(line: list[PlacedWord], height: int | None) -> bool:
-    """Every piece faint and of a line's height, no word or label among them, and the
-    whole as wide as a code: what is left of a code's cell, not of a sentence."""
+    """Of a line's height, no label among the pieces, the whole as wide as a code, and
+    read as what is left of a code's cell, not of a sentence: every piece faint with no
+    word among them, or a code's first letter and digit before a faint rest."""
     boxes = [p.word.bbox for p in line if p.word.bbox is not None]
-    faint = all(
-        p.word.confidence is not None and p.word.confidence < _FAINT_CODE_SHAPED for p in line
-    )
-    if height is None or len(boxes) < len(line) or not faint:
+    if height is None or len(boxes) < len(line):
         return False
-    if any(_LABEL_WORD.match(p.word.text) or _WORDLIKE.search(p.word.text) for p in line):
-        return False  # a header row read faintly ("FED 10 Code"), a description's words
+    if any(_LABEL_WORD.match(p.word.text) or p.word.text.endswith(":") for p in line):
+        return False  # a header row read faintly ("FED 10 Code")
     if not all(_line_sized(p.word, height) for p in line):
         return False
     width = (max(b[2] for b in boxes) - min(b[0] for b in boxes)) / height
-    return _CELL_WIDTH[0] <= width <= _CELL_WIDTH[1]
+    if not _CELL_WIDTH[0] <= width <= _CELL_WIDTH[1]:
+        return False
+    return _all_faint_pieces(line) or _opens_like_a_code(line)
+
+
+def _all_faint_pieces(line: list[PlacedWord]) -> bool:
+    """Every piece faint; a word's letters only where nothing of it was read surely.
+
+    (Seen: S13.8XXD as "S oteeXAD" at 0.01 and 0.00 under two codes read, the referral
+    accepted without it; a description's "pain" read at 0.23 is still a word.)
+    """
+    return all(
+        p.word.confidence is not None
+        and p.word.confidence < _FAINT_CODE_SHAPED
+        and (p.word.confidence < _NOTHING_READ or not _WORDLIKE.search(p.word.text))
+        for p in line
+    )
+
+
+def _opens_like_a_code(line: list[PlacedWord]) -> bool:
+    """A code's letter and digit first, a code's length in all, the rest read unsurely.
+
+    (Seen: a hand-written M54.41 as "M5 yuh" at 0.74 and 0.34 above two codes read; the
+    referral was accepted on those two.)
+    """
+    joined = "".join(p.word.text for p in line)
+    letters = sum(c.isalnum() for c in joined)
+    return (
+        bool(_CODE_OPENING.match(joined))
+        and _CELL_LETTERS[0] <= letters <= _CELL_LETTERS[1]
+        and any(
+            p.word.confidence is not None and p.word.confidence < _FAINT_IN_COLUMN for p in line
+        )
+    )
 
 
 def _in_a_code_column(
@@ -219,12 +254,27 @@ def _in_a_code_column(
         evidence = layout.evidence(code.start, code.end)
         if evidence is None or evidence.page != placed.page or evidence.bbox is None:
             continue
+        lefts = [evidence.bbox[0], *_line_opening(layout, code.start)]
         if (
-            abs(box[0] - evidence.bbox[0]) <= height
+            any(abs(box[0] - left) <= height for left in lefts)
             and abs(box[1] - evidence.bbox[1]) <= 3 * height
         ):
             return True
     return False
+
+
+def _line_opening(layout: Layout, start: int) -> list[float]:
+    """Where the code's line begins, when a list's number stands before the code.
+
+    (Seen: "1. M25541", "2. M4142", then "S oteeXAD" for "3. S13.8XXD", its number
+    lost: the garble stands where the list's numbers do, left of the codes.)
+    """
+    line_start = layout.text.rfind("\n", 0, start) + 1
+    before = [p for p in layout.words_in(line_start, start) if p.end <= start]
+    if len(before) != 1 or not re.fullmatch(r"\d{1,2}[.)]?", before[0].word.text):
+        return []
+    box = before[0].word.bbox
+    return [] if box is None else [box[0]]
 
 
 def _is_garbled_code(word: Word, height: int | None) -> bool:

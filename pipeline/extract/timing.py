@@ -467,6 +467,11 @@ def visit_counts(text: str) -> list[Mention]:
 _GLUED_DASH = re.compile(r"(?:^|\s)[\-–]$")
 # a lone number and a space before the value: a range whose dash was lost ("x 6 8 wks")
 _DASH_LOST = re.compile(r"(?:^|\s)\d{1,2} $")
+# a range's start and word before the value ("42 to.3 months"); not a date's or time's
+# digits ("12/01/2026 - 2x/week")
+_RANGE_BEFORE = re.compile(
+    r"(?<![\d/:.\-])(?P<start>\d{1,2})\s*(?:(?i:to)|[\-–])\s*(?P<speck>[.,'`]?)\s*$"
+)
 # "up to 2x/week": the range word has what it needs before it
 _RANGE_OPENED = re.compile(r"\bup\s*to\s*$", re.I)
 _DANGLING_RANGE = re.compile(
@@ -527,9 +532,26 @@ def lost_range_start(text: str, start: int) -> bool:
     before = text[max(0, start - 16) : start]
     if _GLUED_DASH.search(before) and not re.match(r"1(?!\d)", text[start:]):
         return True
+    if _broken_range(before, text[start:]):
+        return True
     if _DASH_LOST.search(before):
         return True
     return bool(_DANGLING_RANGE.search(before[-12:])) and not _RANGE_OPENED.search(before)
+
+
+def _broken_range(before: str, value: str) -> bool:
+    """A number and a range word right before the value, not read as one range with it.
+
+    (Seen: "for 2 to 3 months" read "42 to.3 months": the speck glued to the 3 and a
+    start no range can have kept the range from being read, and "3 months" was taken.)
+    """
+    opened = _RANGE_BEFORE.search(before)
+    if opened is None:
+        return False
+    if opened.group("speck"):
+        return True
+    end = re.match(r"\d+", value)
+    return end is not None and int(opened.group("start")) >= int(end.group())
 
 
 def range_from_its_end(values: tuple, cut: bool) -> tuple:

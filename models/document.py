@@ -75,6 +75,7 @@ class DocumentProblem(StrEnum):
     NO_TEXT = "no_text"
     TOO_MANY_PAGES = "too_many_pages"
     MISSING = "missing"
+    CRASHED = "crashed"
 
 
 DOCUMENT_PROBLEM_TEXT: dict[DocumentProblem, str] = {
@@ -86,6 +87,7 @@ DOCUMENT_PROBLEM_TEXT: dict[DocumentProblem, str] = {
     DocumentProblem.NO_TEXT: "No readable text was found in the document",
     DocumentProblem.TOO_MANY_PAGES: "The document has more pages than the configured limit",
     DocumentProblem.MISSING: "The file does not exist",
+    DocumentProblem.CRASHED: "Reading the file stopped the program that reads it",
 }
 
 

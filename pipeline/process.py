@@ -7,10 +7,12 @@ record for review, so one bad file never stops a batch or the service.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -217,15 +219,24 @@ class Pipeline:
         return extraction
 
     def _unreadable(self, shown: str, problem: DocumentProblem, detail: str) -> Processed:
-        document = ReadDocument(
-            source=Source(path=shown, sha256=None, media_type=None, pages=0),
-            problem=problem,
-            problem_detail=detail,
-        )
-        referral = build_referral(
-            document, None, self.settings.rules, self.settings.ocr.low_confidence
-        )
-        return Processed(referral=referral, read=ReadResult(document=document))
+        return unreadable(self.settings, shown, problem, detail)
+
+
+def unreadable(
+    settings: Settings,
+    shown: str,
+    problem: DocumentProblem,
+    detail: str,
+    sha256: str | None = None,
+) -> Processed:
+    """The record of a file no stage could read: UNREADABLE_DOCUMENT, for a person."""
+    document = ReadDocument(
+        source=Source(path=shown, sha256=sha256, media_type=None, pages=0),
+        problem=problem,
+        problem_detail=detail,
+    )
+    referral = build_referral(document, None, settings.rules, settings.ocr.low_confidence)
+    return Processed(referral=referral, read=ReadResult(document=document))
 
 
 def _surely_not_billable(extraction: Extraction) -> bool:
@@ -260,15 +271,49 @@ def _process_in_worker(path: str) -> Referral:
 def process_many(
     settings: Settings, paths: list[Path], today: date | None = None
 ) -> Iterator[Referral]:
-    """Records in input order, files spread over one worker process per core."""
+    """Records in input order, files spread over one worker process per core.
+
+    Always in worker processes, a single file too: tesseract and PP-OCR run inside
+    them, and a crash of either (a segmentation fault on some image) must cost that
+    file a record for review, not the batch and every record after it. When a worker
+    dies, the files not yet done are read again one per fresh worker, so the one that
+    kills its worker again is known and recorded as such.
+    """
     workers = worker_count(settings, len(paths))
-    if workers == 1:
-        limit_threads()
-        pipeline = Pipeline(settings, today)
-        for path in paths:
-            yield pipeline.process(path).referral
-        return
-    with ProcessPoolExecutor(
+    with _pool(settings, today, workers) as pool:
+        futures = [pool.submit(_process_in_worker, str(p)) for p in paths]
+        for done, future in enumerate(futures):
+            try:
+                referral = future.result()
+            except BrokenProcessPool:
+                log.error("a worker died; the files left are read one by one")
+                yield from _one_by_one(settings, today, paths[done:])
+                return
+            yield referral
+
+
+def _pool(settings: Settings, today: date | None, workers: int) -> ProcessPoolExecutor:
+    return ProcessPoolExecutor(
         max_workers=workers, initializer=_start_worker, initargs=(settings, today)
-    ) as pool:
-        yield from pool.map(_process_in_worker, [str(p) for p in paths])
+    )
+
+
+def _one_by_one(settings: Settings, today: date | None, paths: list[Path]) -> Iterator[Referral]:
+    for path in paths:
+        with _pool(settings, today, 1) as pool:
+            try:
+                yield pool.submit(_process_in_worker, str(path)).result()
+                continue
+            except BrokenProcessPool:
+                pass
+        digest = _sha256(path)
+        log.error("a file stopped its worker", extra={"document": digest})
+        detail = "its worker process died reading it"
+        yield unreadable(settings, str(path), DocumentProblem.CRASHED, detail, digest).referral
+
+
+def _sha256(path: Path) -> str | None:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return None

@@ -6,7 +6,9 @@ and misbehave on the OCR call itself.
 
 from __future__ import annotations
 
+import hashlib
 import io
+import json
 import os
 import shutil
 import time
@@ -18,11 +20,12 @@ from PIL import Image, ImageDraw, ImageFont
 from reportlab.lib.utils import ImageReader
 from reportlab.pdfgen import canvas
 
-from pipeline.process import Pipeline
+from pipeline.process import Pipeline, process_many
 from pipeline.read import tesseract
 from tests.conftest import SAMPLES, assert_valid_record
 
 REAL = shutil.which("tesseract")
+EXPECTED = json.loads((SAMPLES / "expected.json").read_text())
 BEHAVIOUR = {
     "crash": 'echo "Error in pixReadStream: boom" >&2; exit 1',
     "hang": "sleep 60",
@@ -123,3 +126,32 @@ def test_a_worker_runs_tesseract_and_opencv_on_one_thread(monkeypatch) -> None:
         assert os.environ["OMP_THREAD_LIMIT"] == "1" and cv2.getNumThreads() == 1
     finally:
         cv2.setNumThreads(1)
+
+
+def test_a_worker_killed_mid_file_costs_that_file_only(settings, tmp_path) -> None:
+    """A crash inside an engine kills its worker process (tesseract and PP-OCR run in
+    it): the batch goes on, the file that killed it gets a record for review, the others
+    their usual records, in input order. The fake tesseract kills the worker itself."""
+    killer = tmp_path / "tesseract-kills-worker"
+    killer.write_text(
+        f'#!/bin/sh\nfor a in "$@"; do [ "$a" = "--version" ] && exec {REAL} "$@"; done\n'
+        "kill -9 $PPID\n"
+    )
+    killer.chmod(0o755)
+    ocr = settings.ocr.model_copy(
+        update={"tesseract_cmd": str(killer), "tesseract_engine": "program"}
+    )
+    workers = settings.workers.model_copy(update={"processes": 2})
+    broken = settings.model_copy(update={"ocr": ocr, "workers": workers})
+    letter, fax = SAMPLES / "rx-letter.pdf", SAMPLES / "fax-order.tif"
+    records = [r.to_contract() for r in process_many(broken, [letter, fax, letter])]
+    assert [r["source"]["path"] for r in records] == [str(letter), str(fax), str(letter)]
+    for record in records:
+        assert_valid_record(record)
+    crashed = records[1]
+    assert crashed["decision"]["status"] == "needs_review"
+    assert [r["code"] for r in crashed["decision"]["reasons"]] == ["UNREADABLE_DOCUMENT"]
+    assert "stopped the program" in crashed["decision"]["reasons"][0]["message"]
+    assert crashed["source"]["sha256"] == hashlib.sha256(fax.read_bytes()).hexdigest()
+    expected = EXPECTED["rx-letter.pdf"]["status"]
+    assert [records[0]["decision"]["status"], records[2]["decision"]["status"]] == [expected] * 2

@@ -1232,3 +1232,16 @@ def test_a_faint_header_over_the_code_column_is_no_garbled_code(nlp) -> None:
     found = extract(nlp, document)
     assert [c.code for c in found.codes] == ["S66.113A", "S30.0XXA"]
     assert "diagnosis:unread" not in found.doubts
+
+
+def test_a_date_of_births_label_under_a_name_is_no_credential(nlp) -> None:
+    """Seen: "Ins: Kaiser Permanente" above "D.O.B.: April 19, 1951" taken as a prescriber
+    "Kaiser Permanente, DO", and an unsigned referral accepted (a false accept)."""
+    text = (
+        "Patient name: Okafor, Renee Ins: Kaiser Permanente\n"
+        "D.O.B.: April 19, 1951 Member #: XVJ125678992\n"
+        "Diagnosis: M75.112\nSignature Date"
+    )
+    assert extract(nlp, _read(text)).prescriber.name is None
+    signed = extract(nlp, _read("Diagnosis: M75.112\nOrdered by: Alan Park, D.O."))
+    assert (signed.prescriber.name, signed.prescriber.credentials) == ("Alan Park", "DO")

@@ -30,7 +30,7 @@ LAST_FIRST = (
 )
 CREDENTIALS = (
     r"(?P<cred>M\.?D\.?|D\.?O\.?|N\.?D\.?|PA-C|P\.?A\.?|ARNP|A\.?R\.?N\.?P\.?|FNP-?C?|DNP|NP|"
-    r"R\.?N\.?|D\.?C\.?|DPT|P\.?T\.?|MSPT|LMP|OD|DDS|MBBS)(?![\w])"
+    r"R\.?N\.?|D\.?C\.?|DPT|P\.?T\.?|MSPT|LMP|OD|DDS|MBBS)(?!\w|\.\w)"
 )
 _CREDENTIAL_FORMS = {
     "MD": "MD",

@@ -14,8 +14,9 @@ set of 120 whose rules were tuned on 5.3.0's readings).
 
 What the program gave for free, this module does itself: a time limit (tesseract's own
 deadline, checked between words: a hang inside layout analysis is not cut), and every
-failure as a typed ``OcrError``. A crash inside the library ends the worker process,
-which the watcher replaces, retrying the document (``pipeline.watch.service``).
+failure as a typed ``OcrError``. A crash inside the library ends the worker process:
+the watcher replaces it and retries the document (``pipeline.watch.service``), the
+batch command reads the files left one per worker (``pipeline.process.process_many``).
 """
 
 from __future__ import annotations

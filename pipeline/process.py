@@ -29,7 +29,7 @@ from pipeline.extract import build_nlp, extract
 from pipeline.read import ReadResult, read_file
 from pipeline.read.ppocr import SecondReader
 from pipeline.read.tesseract import OcrError, limit_threads
-from pipeline.second_engine import read_again, reconcile
+from pipeline.second_engine import doubt_a_lost_range, read_again, reconcile
 from pipeline.verify import look_again_for_codes, settle_doubts
 
 log = logging.getLogger("referrals.process")
@@ -152,6 +152,7 @@ class Pipeline:
         if second is None:
             return read, extraction, referral
         merged = reconcile(extraction, second, self.settings.rules)
+        doubt_a_lost_range(extraction, merged, read.document)
         again = self._decide(read.document, merged)
         if self._confirm_second_engine_only(merged, read, again):
             again = self._decide(read.document, merged)

@@ -10,10 +10,11 @@ readings may never add up to an acceptance that either one contradicts.
 
 from __future__ import annotations
 
+import re
 from typing import TypeVar
 
 from models.config import RuleSettings
-from models.document import ReadDocument
+from models.document import ReadDocument, Word
 from models.extraction import CodeMention, Extraction
 from models.referral import Evidence, Patient, Prescriber
 from pipeline import icd10
@@ -24,6 +25,8 @@ from pipeline.read.tesseract import OcrError
 # a diagnosis doubt: the two engines read two real codes at one place, so which of them
 # (and whether a reimbursable one) was written is unknown; never a ground to reject
 ENGINE_CONFLICT = "diagnosis:engines-disagree"
+# a range's dash glued before its second number, its first read as a mark ("\\-2", "|-2")
+_RANGE_MARK = re.compile(r"^[\\|/lI!]?[-–~]\d")
 PartyT = TypeVar("PartyT", Patient, Prescriber)
 _TIMING_FIELDS = ("frequency", "duration", "visits")
 
@@ -50,6 +53,37 @@ def read_again(read: ReadResult, reader: SecondReader) -> ReadDocument | None:
     if not replaced:
         return None
     return read.document.model_copy(update={"pages": pages})
+
+
+def doubt_a_lost_range(first: Extraction, merged: Extraction, document: ReadDocument) -> None:
+    """A frequency or duration only the second engine read, no range, where tesseract's
+    words at its place hold a range's mark before a number: the range's start was lost.
+
+    (Seen: a hand-filled "1-2 TIMES PER WEEK" that tesseract read "\\-2 2 TIMES | PER.
+    WEEK", no frequency found, and PP-OCR read "2 TMES PER WEEK" surely: accepted as
+    twice a week.) Doubted as two readings that disagree are: a person decides.
+    """
+    for field in ("frequency", "duration"):
+        value, at = getattr(merged, field), merged.evidence.get(field)
+        if getattr(first, field) is not None or value is None or at is None or at.bbox is None:
+            continue
+        if (value.count_max if field == "frequency" else value.value_max) is not None:
+            continue
+        page = next((p for p in document.pages if p.number == at.page), None)
+        if page is not None and any(
+            _RANGE_MARK.match(word.text) and _just_before_or_in(word, at.bbox)
+            for word in page.words
+        ):
+            _doubt(merged, field)
+
+
+def _just_before_or_in(word: Word, box: tuple[float, float, float, float]) -> bool:
+    """On the value's line, within it or up to three line heights before it."""
+    if word.bbox is None:
+        return False
+    left, top, right, bottom = box
+    middle_x, middle_y = (word.bbox[0] + word.bbox[2]) / 2, (word.bbox[1] + word.bbox[3]) / 2
+    return top <= middle_y <= bottom and left - 3 * (bottom - top) <= middle_x <= right
 
 
 def reconcile(first: Extraction, second: Extraction, rules: RuleSettings) -> Extraction:

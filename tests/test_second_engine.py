@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
 from PIL import Image, ImageDraw, ImageFont
 
 from models.config import RuleSettings
@@ -20,7 +21,7 @@ from pipeline.extract.timing import faint_letters_decide_nothing
 from pipeline.process import Pipeline
 from pipeline.read import ReadResult
 from pipeline.read.ppocr import SecondReader, trusted_lines, without_repeats
-from pipeline.second_engine import ENGINE_CONFLICT, read_again, reconcile
+from pipeline.second_engine import ENGINE_CONFLICT, doubt_a_lost_range, read_again, reconcile
 from synth.ink import font_paths
 
 RULES = RuleSettings()  # the contract's categories, as config.toml has them
@@ -679,3 +680,39 @@ def test_a_visit_count_the_second_engine_read_as_a_frequency_goes() -> None:
     assert kept.visits == 4 and kept.doubts == ["visits"]
     weekly = reconcile(first, Extraction(frequency=WEEKLY, evidence=second.evidence), RULES)
     assert weekly.visits == 4  # "2x/wk" over a visit count: no phrase of visits, kept
+
+
+@pytest.mark.parametrize(
+    ("first_words", "count_max", "doubted"),
+    [
+        (["Frequency:", "\\-2", "2", "TIMES", "|", "PER.", "WEEK"], None, True),
+        (["Frequency:", "|-2", "TIMES", "PER", "WEEK"], None, True),
+        (["Frequency:", "2", "TIMES", "|", "PER.", "WEEK"], None, False),  # no range mark
+        (["Frequency:", "\\-2", "2", "TIMES", "|", "PER.", "WEEK"], 2, False),  # a range read
+    ],
+)
+def test_a_range_mark_under_a_value_only_the_second_engine_read_doubts_it(
+    first_words, count_max, doubted
+) -> None:
+    """Seen: a hand-filled "1-2 TIMES PER WEEK", tesseract "\\-2 2 TIMES | PER. WEEK" (no
+    frequency found), PP-OCR "2 TMES PER WEEK" surely: accepted as twice a week."""
+    words, left = [], 250.0
+    for text in first_words:
+        words.append(
+            Word(text=text, bbox=(left, 450.0, left + 20 * len(text), 490.0), confidence=0.8)
+        )
+        left += 20 * len(text) + 15
+    document = ReadDocument(
+        source=Source(path="t", sha256=None, media_type=None, pages=1),
+        pages=[PageText(number=1, method="ocr", words=words)],
+    )
+    value = Frequency(
+        count=1 if count_max else 2, count_max=count_max, period=1, period_unit="wk", text="2 TMES"
+    )
+    at = Evidence(page=1, text="2 TMES PER WEEK", bbox=(520.0, 445.0, 900.0, 492.0))
+    merged = Extraction(frequency=value, evidence={"frequency": at})
+    doubt_a_lost_range(Extraction(), merged, document)
+    assert ("frequency" in merged.doubts) is doubted
+    merged_too = Extraction(frequency=value, evidence={"frequency": at})
+    doubt_a_lost_range(Extraction(frequency=value), merged_too, document)
+    assert merged_too.doubts == []  # tesseract read a frequency: reconcile weighed the two

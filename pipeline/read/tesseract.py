@@ -88,7 +88,7 @@ def read_words(image: Image.Image, settings: OcrSettings, psm: int | None = None
     """
     mode = settings.page_segmentation_mode if psm is None else psm
     if settings.tesseract_engine == "library":
-        # imported here: the web server and the CLI's parent never load the library
+        # imported here: tesseract_library builds on this module's types and errors
         from pipeline.read import tesseract_library
 
         if tesseract_library.available():
